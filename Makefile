@@ -1,0 +1,78 @@
+# casetracker — the README's two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Local development and tests run with DEBUG on (which also allows the
+# development SECRET_KEY); production sets DEBUG=0 and a real SECRET_KEY.
+export DEBUG ?= 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help run test lint demo-fixture clean
+
+help:
+	@echo "make run    set up .venv, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make test   set up .venv with the test tools and run every check"
+
+# Find a Python >= 3.12: the version named in .python-version (pyenv), then
+# python3.13, python3.12, python3 on PATH.
+$(PY):
+	@set -e; want=$$(cat .python-version 2>/dev/null || true); found=""; \
+	for cand in "$$(pyenv which python 2>/dev/null || true)" \
+	            "$${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$want/bin/python" \
+	            "$$(command -v python3.13 || true)" "$$(command -v python3.12 || true)" \
+	            "$$(command -v python3 || true)"; do \
+	  [ -n "$$cand" ] && [ -x "$$cand" ] || continue; \
+	  if "$$cand" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	    found="$$cand"; break; fi; \
+	done; \
+	if [ -z "$$found" ]; then \
+	  echo "casetracker needs Python 3.12 or newer (Django 6.1); none was found." >&2; \
+	  echo "Install one (e.g. 'pyenv install $$want') and run make again." >&2; exit 1; fi; \
+	echo "Creating $(VENV) with $$found ($$("$$found" --version))"; \
+	"$$found" -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime-installed
+
+run: $(VENV)/.runtime-installed
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_demo
+	@echo ""
+	@echo "Demo logins (local demo only): agent1, agent2, supervisor1, admin1 — password demo12345"
+	@echo "Open http://$(HOST):$(PORT)/"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+
+test: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check --fail-level WARNING
+	$(PY) -m pytest -W error::DeprecationWarning -W error::PendingDeprecationWarning $(PYTEST_ARGS)
+
+# Rebuild fixtures/demo.json by playing the demo shop through the workflow
+# functions on a throwaway database.
+demo-fixture: $(VENV)/.dev-installed
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	export DATABASE_URL="sqlite:///$$tmp/demo.sqlite3"; \
+	$(MANAGE) migrate --no-input -v 0 && \
+	$(MANAGE) build_demo && \
+	$(MANAGE) dumpdata --natural-foreign --indent 1 -o fixtures/demo.json \
+	  auth.user complaints --exclude complaints.rootcausecategory --exclude complaints.policyrule
+	@echo "fixtures/demo.json rebuilt"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

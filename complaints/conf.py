@@ -1,0 +1,17 @@
+"""Business settings with their defaults; a deployment overrides them in
+``settings.CASETRACKER``."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    "REOPEN_WINDOW_DAYS": 15,
+    "SERIAL_COMPLAINANT_CASES": 3,
+    "SERIAL_COMPLAINANT_DAYS": 90,
+    "VOUCHER_VALIDITY_DAYS": 30,
+    "EVIDENCE_MAX_BYTES": 10 * 2**20,
+}
+
+
+def setting(name: str):
+    """Return the deployment's value for ``name``, or its default."""
+    return getattr(settings, "CASETRACKER", {}).get(name, DEFAULTS[name])

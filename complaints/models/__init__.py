@@ -1,0 +1,63 @@
+"""The domain model, one module per aggregate."""
+
+from .cases import (
+    OPEN_STATES,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    CaseSource,
+    CaseState,
+    Contact,
+    ContactChannel,
+    ContactOutcome,
+    EventKind,
+    Evidence,
+    Priority,
+    ResponsibleParty,
+    Severity,
+)
+from .common import Marketplace
+from .customers import Customer, Motive, Temperament
+from .offers import ApprovalStatus, Offer, OfferOutcome
+from .orders import Order, OrderItem
+from .policy import REFUND_KINDS, PolicyRule, RemedyKind
+from .reviews import REPLY_MAX_LENGTH, ReplyStatus, Review, ReviewReply, RevisionOutcome
+from .rootcause import RootCauseCategory
+from .vouchers import Voucher, VoucherStatus
+
+__all__ = [
+    "OPEN_STATES",
+    "REFUND_KINDS",
+    "REPLY_MAX_LENGTH",
+    "ApprovalStatus",
+    "Case",
+    "CaseEvent",
+    "CaseNumberCounter",
+    "CaseSource",
+    "CaseState",
+    "Contact",
+    "ContactChannel",
+    "ContactOutcome",
+    "Customer",
+    "EventKind",
+    "Evidence",
+    "Marketplace",
+    "Motive",
+    "Offer",
+    "OfferOutcome",
+    "Order",
+    "OrderItem",
+    "PolicyRule",
+    "Priority",
+    "RemedyKind",
+    "ReplyStatus",
+    "ResponsibleParty",
+    "Review",
+    "ReviewReply",
+    "RevisionOutcome",
+    "RootCauseCategory",
+    "Severity",
+    "Temperament",
+    "Voucher",
+    "VoucherStatus",
+]

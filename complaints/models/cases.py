@@ -1,0 +1,529 @@
+"""The case aggregate: Case (a state machine), its audit trail, evidence and
+contacts with the customer."""
+
+from datetime import timedelta
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from ..conf import setting
+from .offers import ApprovalStatus, OfferOutcome
+
+
+class CaseState(models.TextChoices):
+    CONFIRMING = "confirming", _("Confirming the issue")
+    ANALYZING = "analyzing", _("Analyzing")
+    PROPOSING = "proposing", _("Proposing options")
+    EXECUTING = "executing", _("Executing")
+    VERIFYING = "verifying", _("Verifying satisfaction")
+    ROOT_CAUSE = "root_cause", _("Recording the root cause")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATES = (
+    CaseState.CONFIRMING,
+    CaseState.ANALYZING,
+    CaseState.PROPOSING,
+    CaseState.EXECUTING,
+    CaseState.VERIFYING,
+    CaseState.ROOT_CAUSE,
+)
+
+
+class CaseSource(models.TextChoices):
+    CHAT = "chat", _("Chat")
+    PHONE = "phone", _("Phone")
+    REVIEW = "review", _("Review")
+    DISPUTE = "dispute", _("Marketplace dispute")
+    EMAIL = "email", _("E-mail")
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+class Severity(models.IntegerChoices):
+    MINOR = 1, _("Minor")
+    MODERATE = 2, _("Moderate")
+    SERIOUS = 3, _("Serious")
+    CRITICAL = 4, _("Critical")
+
+
+class ResponsibleParty(models.TextChoices):
+    SUPPLIER = "supplier", _("Product / supplier")
+    WAREHOUSE = "warehouse", _("Warehouse")
+    COURIER = "courier", _("Courier")
+    SERVICE = "service", _("Customer service")
+    MARKETING = "marketing", _("Product page / promotion")
+    PLATFORM = "platform", _("Marketplace")
+    CUSTOMER = "customer", _("Customer")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+def guard(message):
+    """Attach the message shown when this transition condition is not met."""
+
+    def decorate(condition):
+        condition.message = message
+        return condition
+
+    return decorate
+
+
+@guard(_("Write down what the customer asks for first."))
+def demand_recorded(case) -> bool:
+    return bool(case.demand.strip())
+
+
+@guard(_("Propose at least one offer first."))
+def has_open_offer(case) -> bool:
+    return (
+        case.offers.filter(outcome=OfferOutcome.OPEN)
+        .exclude(approval_status=ApprovalStatus.REJECTED)
+        .exists()
+    )
+
+
+@guard(_("The customer's choice must be an open offer inside policy or approved."))
+def accepted_offer_cleared(case) -> bool:
+    offer = case.accepted_offer
+    return (
+        offer is not None
+        and offer.case_id == case.pk
+        and offer.outcome == OfferOutcome.OPEN
+        and offer.is_cleared
+    )
+
+
+@guard(_("Finish every execution step of the chosen remedy first."))
+def execution_complete(case) -> bool:
+    offer = case.accepted_offer
+    return offer is not None and offer.execution_complete
+
+
+@guard(_("Record a follow-up contact with the customer after execution first."))
+def followed_up_after_execution(case) -> bool:
+    return case.executed_at is not None and case.contacts.filter(
+        outcome__in=Contact.REACHED_OUTCOMES, contacted_at__gte=case.executed_at
+    ).exists()
+
+
+@guard(_("Record the root cause (a leaf of the taxonomy) first."))
+def root_cause_recorded(case) -> bool:
+    return case.root_cause_id is not None and case.root_cause.parent_id is not None
+
+
+@guard(_("The reopen window has passed."))
+def within_reopen_window(case) -> bool:
+    window = timedelta(days=setting("REOPEN_WINDOW_DAYS"))
+    return case.closed_at is not None and timezone.now() - case.closed_at <= window
+
+
+def may_work_case(case, user) -> bool:
+    """Return whether ``user`` may act on ``case``.
+
+    Agents work unassigned cases and their own; supervisors (who may
+    reassign) work any case.
+    """
+    if user is None or not user.is_active or not user.has_perm("complaints.work_case"):
+        return False
+    return case.assignee_id in (None, user.pk) or user.has_perm("complaints.reassign_case")
+
+
+class CaseQuerySet(models.QuerySet):
+    def delete(self):
+        raise IntegrityError("Cases are never deleted; cancel them instead.")
+
+    def open(self):
+        return self.filter(state__in=OPEN_STATES)
+
+
+class CaseNumberCounter(models.Model):
+    """The last case number handed out in a year."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case number counter")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+def allocate_case_number(now=None) -> str:
+    """Return the next case number of the (Shanghai) year, e.g. C-2026-000123.
+
+    The counter row is bumped with an UPDATE, which serialises concurrent
+    callers on the row lock until their transactions end.
+    """
+    year = timezone.localtime(now).year
+    with transaction.atomic():
+        CaseNumberCounter.objects.get_or_create(year=year)
+        CaseNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
+        last = CaseNumberCounter.objects.values_list("last", flat=True).get(year=year)
+    return f"C-{year}-{last:06d}"
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """A complaint or a medium/negative review being worked through the routine.
+
+    The state only changes through the transition methods below, called by
+    ``complaints.workflow``; cases are cancelled, never deleted.
+    """
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    source = models.CharField(_("source"), max_length=20, choices=CaseSource.choices)
+    customer = models.ForeignKey(
+        "complaints.Customer", on_delete=models.PROTECT, related_name="cases",
+        verbose_name=_("customer"),
+    )
+    order = models.ForeignKey(
+        "complaints.Order", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="cases", verbose_name=_("order"),
+    )
+    review = models.ForeignKey(
+        "complaints.Review", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="cases", verbose_name=_("review"),
+    )
+    summary = models.CharField(_("summary"), max_length=200)
+    demand = models.TextField(_("customer's demand"), blank=True)
+    description = models.TextField(_("the customer's account"), blank=True)
+
+    category = models.ForeignKey(
+        "complaints.RootCauseCategory", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("category"),
+    )
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), choices=Severity.choices, null=True, blank=True
+    )
+    responsible_party = models.CharField(
+        _("responsible party"), max_length=20, choices=ResponsibleParty.choices, blank=True
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="assigned_cases", verbose_name=_("assignee"),
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("opened by"),
+    )
+
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+
+    accepted_offer = models.ForeignKey(
+        "complaints.Offer", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("accepted offer"),
+    )
+    executed_at = models.DateTimeField(_("executed"), null=True, blank=True)
+
+    customer_satisfied = models.BooleanField(_("satisfied"), null=True, blank=True)
+    satisfaction_score = models.PositiveSmallIntegerField(
+        _("satisfaction (1–5)"), null=True, blank=True
+    )
+    satisfaction_comment = models.TextField(_("satisfaction comment"), blank=True)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+
+    root_cause = models.ForeignKey(
+        "complaints.RootCauseCategory", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="cases", verbose_name=_("root cause"),
+    )
+    root_cause_sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    root_cause_courier = models.CharField(_("courier"), max_length=50, blank=True)
+    root_cause_supplier = models.CharField(_("supplier"), max_length=100, blank=True)
+    root_cause_party = models.CharField(
+        _("responsible party"), max_length=20, choices=ResponsibleParty.choices, blank=True
+    )
+    corrective_action = models.TextField(_("corrective action"), blank=True)
+
+    state = FSMField(
+        _("state"), max_length=20, choices=CaseState.choices, default=CaseState.CONFIRMING,
+        protected=True,
+    )
+    cancel_reason = models.TextField(_("cancel reason"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        permissions = [
+            ("work_case", _("Can work cases")),
+            ("reassign_case", _("Can assign cases to anyone")),
+            ("view_team", _("Can see team dashboards")),
+            ("export_rootcauses", _("Can export root-cause statistics")),
+        ]
+        indexes = [
+            models.Index(fields=["state", "priority"], name="case_state_priority"),
+            models.Index(fields=["assignee", "state"], name="case_assignee_state"),
+            models.Index(fields=["first_response_due"], name="case_first_response_due"),
+            models.Index(fields=["resolution_due"], name="case_resolution_due"),
+            models.Index(fields=["created_at"], name="case_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction_score__isnull=True)
+                | Q(satisfaction_score__gte=1, satisfaction_score__lte=5),
+                name="case_satisfaction_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="cancelled") | ~Q(cancel_reason=""),
+                name="case_cancel_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.summary}"
+
+    def delete(self, *args, **kwargs):
+        raise IntegrityError("Cases are never deleted; cancel them instead.")
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # Transitions. Bodies only change fields; complaints.workflow saves them
+    # inside a transaction together with the audit event.
+
+    @transition(
+        field=state, source=CaseState.CONFIRMING, target=CaseState.ANALYZING,
+        conditions=[demand_recorded], permission=may_work_case,
+    )
+    def confirm(self):
+        """The issue, its facts and the customer's demand are written down."""
+
+    @transition(
+        field=state, source=CaseState.ANALYZING, target=CaseState.PROPOSING,
+        conditions=[has_open_offer], permission=may_work_case,
+    )
+    def propose(self):
+        """The options are put to the customer."""
+
+    @transition(
+        field=state, source=CaseState.PROPOSING, target=CaseState.EXECUTING,
+        conditions=[accepted_offer_cleared], permission=may_work_case,
+    )
+    def accept(self):
+        """The customer chose ``accepted_offer``."""
+
+    @transition(
+        field=state, source=CaseState.EXECUTING, target=CaseState.VERIFYING,
+        conditions=[execution_complete], permission=may_work_case,
+    )
+    def mark_executed(self):
+        self.executed_at = timezone.now()
+
+    @transition(
+        field=state, source=CaseState.VERIFYING, target=CaseState.ROOT_CAUSE,
+        conditions=[followed_up_after_execution], permission=may_work_case,
+    )
+    def satisfied(self, *, score: int, comment: str = ""):
+        self._record_satisfaction(True, score, comment)
+
+    @transition(
+        field=state, source=CaseState.VERIFYING, target=CaseState.ANALYZING,
+        conditions=[followed_up_after_execution], permission=may_work_case,
+    )
+    def unsatisfied(self, *, score: int, comment: str = ""):
+        self._record_satisfaction(False, score, comment)
+
+    @transition(
+        field=state, source=CaseState.ROOT_CAUSE, target=CaseState.CLOSED,
+        conditions=[root_cause_recorded], permission=may_work_case,
+    )
+    def close(self):
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=state, source=CaseState.CLOSED, target=CaseState.ANALYZING,
+        conditions=[within_reopen_window], permission=may_work_case,
+    )
+    def reopen(self):
+        self.closed_at = None
+        self.reopen_count += 1
+
+    @transition(
+        field=state, source=list(OPEN_STATES), target=CaseState.CANCELLED,
+        permission=may_work_case,
+    )
+    def cancel(self, *, reason: str):
+        if not reason or not reason.strip():
+            raise ValidationError(_("Say why the case is cancelled."), code="reason_required")
+        self.cancel_reason = reason.strip()
+
+    def _record_satisfaction(self, satisfied: bool, score: int, comment: str):
+        if score not in range(1, 6):
+            raise ValidationError(_("Satisfaction is a score from 1 to 5."), code="invalid_score")
+        self.customer_satisfied = satisfied
+        self.satisfaction_score = score
+        self.satisfaction_comment = comment
+        self.verified_at = timezone.now()
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    TRANSITION = "transition", _("State change")
+    NOTE = "note", _("Note")
+    CONTACT = "contact", _("Contact")
+    EVIDENCE = "evidence", _("Evidence")
+    ANALYSIS = "analysis", _("Analysis")
+    DETAILS = "details", _("Details changed")
+    ASSIGNMENT = "assignment", _("Assignment")
+    OFFER_PROPOSED = "offer_proposed", _("Offer proposed")
+    OFFER_CHANGED = "offer_changed", _("Offer changed")
+    OFFER_APPROVED = "offer_approved", _("Offer approved")
+    OFFER_REJECTED = "offer_rejected", _("Offer rejected")
+    VOUCHER_ISSUED = "voucher_issued", _("Voucher issued")
+    EXECUTION_STEP = "execution_step", _("Execution step done")
+    REVISION_REQUESTED = "revision_requested", _("Review revision requested")
+    REVISION_OUTCOME = "revision_outcome", _("Review revision outcome")
+    ROOT_CAUSE = "root_cause", _("Root cause recorded")
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise IntegrityError("The case audit trail is append-only.")
+
+    def delete(self):
+        raise IntegrityError("The case audit trail is append-only.")
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's append-only audit trail."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("actor"), help_text=_("Empty for the system."),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
+    transition = models.CharField(_("transition"), max_length=30, blank=True)
+    from_state = models.CharField(_("from"), max_length=20, choices=CaseState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=CaseState.choices, blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["case", "-created_at"], name="caseevent_case_time")]
+
+    def __str__(self):
+        return f"{self.case_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise IntegrityError("The case audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise IntegrityError("The case audit trail is append-only.")
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Marketplace chat")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    OTHER = "other", _("Other")
+
+
+class ContactOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached the customer")
+    WAITING = "waiting_on_customer", _("Reached; waiting on the customer")
+    NO_ANSWER = "no_answer", _("No answer")
+    LEFT_MESSAGE = "left_message", _("Left a message")
+
+
+class Contact(models.Model):
+    """A call, chat or message exchanged with the customer about the case."""
+
+    REACHED_OUTCOMES = (ContactOutcome.REACHED, ContactOutcome.WAITING)
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("case")
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=ContactChannel.choices)
+    inbound = models.BooleanField(_("from the customer"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=30, choices=ContactOutcome.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    contacted_at = models.DateTimeField(_("time"), default=timezone.now)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("agent"),
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-contacted_at"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.contacted_at:%Y-%m-%d %H:%M}"
+
+
+EVIDENCE_EXTENSIONS = {
+    ".jpg": "image", ".jpeg": "image", ".png": "image", ".webp": "image", ".gif": "image",
+    ".pdf": "document", ".mp4": "video",
+}
+
+
+def evidence_path(instance, filename):
+    suffix = PurePath(filename).suffix.lower()
+    return f"evidence/{timezone.now():%Y/%m}/{instance.case.number}-{instance.token}{suffix}"
+
+
+class Evidence(models.Model):
+    """A photo or file the customer sent (damage, parcel, weight record...)."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("case")
+    )
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    token = models.CharField(max_length=16, editable=False)
+    kind = models.CharField(_("kind"), max_length=20)
+    original_name = models.CharField(_("original name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == "image"

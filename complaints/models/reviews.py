@@ -1,0 +1,116 @@
+"""Public reviews, the shop's reply to each, and whether a reviewer revised."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .common import Marketplace
+
+REPLY_MAX_LENGTH = 500  # the marketplaces' limit for a public reply
+
+
+class RevisionOutcome(models.TextChoices):
+    PENDING = "", _("Not asked / no outcome yet")
+    REVISED = "revised", _("Revised")
+    APPENDED = "appended", _("Follow-up review appended")
+    DECLINED = "declined", _("Declined")
+    NO_ANSWER = "no_answer", _("No answer")
+
+
+class Review(models.Model):
+    """A buyer's rating and text; 1–2 stars is negative, 3 is medium."""
+
+    marketplace = models.CharField(_("marketplace"), max_length=20, choices=Marketplace.choices)
+    external_id = models.CharField(_("marketplace review id"), max_length=64)
+    order = models.ForeignKey(
+        "complaints.Order", on_delete=models.PROTECT, related_name="reviews",
+        null=True, blank=True, verbose_name=_("order"),
+    )
+    customer = models.ForeignKey(
+        "complaints.Customer", on_delete=models.PROTECT, related_name="reviews",
+        verbose_name=_("customer"),
+    )
+    sku = models.CharField(_("SKU"), max_length=64, blank=True, db_index=True)
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    text = models.TextField(_("text"), blank=True)
+    has_photos = models.BooleanField(_("has photos"), default=False)
+    posted_at = models.DateTimeField(_("posted"), db_index=True)
+
+    revision_requested_at = models.DateTimeField(_("revision requested"), null=True, blank=True)
+    revision_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("revision requested by"),
+    )
+    revision_request_channel = models.CharField(_("asked via"), max_length=20, blank=True)
+    revision_outcome = models.CharField(
+        _("revision outcome"), max_length=20, choices=RevisionOutcome.choices, blank=True,
+        default=RevisionOutcome.PENDING,
+    )
+    revised_rating = models.PositiveSmallIntegerField(_("revised rating"), null=True, blank=True)
+    revised_at = models.DateTimeField(_("revised"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["-posted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["marketplace", "external_id"], name="review_unique_id_per_marketplace"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(revised_rating__isnull=True)
+                | Q(revised_rating__gte=1, revised_rating__lte=5),
+                name="review_revised_rating_1_to_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.external_id} ★{self.rating}"
+
+    @property
+    def is_negative(self) -> bool:
+        return self.rating <= 2
+
+    @property
+    def is_medium(self) -> bool:
+        return self.rating == 3
+
+
+class ReplyStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class ReviewReply(models.Model):
+    """The shop's public reply: written for the next buyers as much as the reviewer."""
+
+    review = models.OneToOneField(
+        Review, on_delete=models.CASCADE, related_name="reply", verbose_name=_("review")
+    )
+    text = models.TextField(_("text"), max_length=REPLY_MAX_LENGTH)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReplyStatus.choices, default=ReplyStatus.DRAFT
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("author"),
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("review reply")
+        verbose_name_plural = _("review replies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="reviewreply_published_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_status_display()}: {self.text[:40]}"

@@ -1,0 +1,72 @@
+"""The three roles and the model permissions each group holds.
+
+The data migration creates the groups from these lists; later migrations
+that add permissions call ``sync_role_permissions`` again.
+"""
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+ADMIN = "admin"
+
+_READ = [
+    f"view_{model}"
+    for model in (
+        "customer", "order", "orderitem", "review", "reviewreply", "case", "caseevent",
+        "evidence", "contact", "offer", "voucher", "policyrule", "rootcausecategory",
+    )
+]
+
+AGENT_PERMISSIONS = [
+    *_READ,
+    "work_case",
+    "add_case", "change_case",
+    "add_customer", "change_customer",
+    "add_order", "change_order", "add_orderitem", "change_orderitem",
+    "add_offer", "change_offer",
+    "add_contact", "add_evidence",
+    "add_reviewreply", "change_reviewreply",
+]
+
+SUPERVISOR_PERMISSIONS = [
+    *AGENT_PERMISSIONS,
+    "approve_offer",
+    "reassign_case",
+    "view_team",
+]
+
+ADMIN_PERMISSIONS = [
+    *SUPERVISOR_PERMISSIONS,
+    "add_policyrule", "change_policyrule", "delete_policyrule",
+    "add_rootcausecategory", "change_rootcausecategory",
+    "change_voucher",
+    "export_rootcauses",
+    "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
+]
+
+ROLE_PERMISSIONS = {
+    AGENT: AGENT_PERMISSIONS,
+    SUPERVISOR: SUPERVISOR_PERMISSIONS,
+    ADMIN: ADMIN_PERMISSIONS,
+}
+
+
+def sync_role_permissions(apps):
+    """Create the role groups and give each exactly its permissions."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        permissions = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".") if "." in dotted else ("complaints", dotted)
+            permissions.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(permissions)
