@@ -56,9 +56,11 @@ run: $(VENV)/.runtime-installed
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) check --fail-level WARNING
 	$(PY) -m pytest -W error::DeprecationWarning -W error::PendingDeprecationWarning $(PYTEST_ARGS)

@@ -42,9 +42,7 @@ if not SECRET_KEY:
     # Development only: never used when DEBUG is off.
     SECRET_KEY = "casetracker-development-only-key-not-for-production-use-0123456789"
 
-ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
-)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -94,16 +94,24 @@ def evaluate_offer(
     above ``serial_threshold``) needs approval for every offer.
     """
     decision = _judge(
-        kind=kind, amount=amount, category=category, order_total=order_total,
-        delivered_at=delivered_at, rules=rules, now=now,
+        kind=kind,
+        amount=amount,
+        category=category,
+        order_total=order_total,
+        delivered_at=delivered_at,
+        rules=rules,
+        now=now,
     )
     if serial_threshold is not None and compensated_cases >= serial_threshold:
         reason = _(
             "Serial complainant: %(count)s compensated cases recently; every offer needs approval."
         ) % {"count": compensated_cases}
         return PolicyDecision(
-            inside=decision.inside, rule=decision.rule, allowance=decision.allowance,
-            reason=f"{reason} {decision.reason}", needs_approval=True,
+            inside=decision.inside,
+            rule=decision.rule,
+            allowance=decision.allowance,
+            reason=f"{reason} {decision.reason}",
+            needs_approval=True,
         )
     return decision
 
@@ -118,7 +126,10 @@ def _judge(*, kind, amount, category, order_total, delivered_at, rules, now) -> 
     rules = applicable_rules(rules, kind=kind, category=category, now=now)
     if not rules:
         return PolicyDecision(
-            inside=False, rule=None, allowance=None, needs_approval=True,
+            inside=False,
+            rule=None,
+            allowance=None,
+            needs_approval=True,
             reason=_("%(offer)s: no policy rule covers this remedy.") % {"offer": offered},
         )
 
@@ -127,27 +138,41 @@ def _judge(*, kind, amount, category, order_total, delivered_at, rules, now) -> 
         allowance, why_not = rule_allowance(rule, order_total=order_total)
         if why_not:
             refusal = (allowance, rule, why_not)
-        elif rule.max_days_since_delivery is not None and delivered_at is not None and (
-            (now - delivered_at).days > rule.max_days_since_delivery
+        elif (
+            rule.max_days_since_delivery is not None
+            and delivered_at is not None
+            and ((now - delivered_at).days > rule.max_days_since_delivery)
         ):
-            refusal = (allowance, rule, _(
-                "delivered %(days)s days ago; the rule allows %(max)s days"
-            ) % {"days": (now - delivered_at).days, "max": rule.max_days_since_delivery})
+            refusal = (
+                allowance,
+                rule,
+                _("delivered %(days)s days ago; the rule allows %(max)s days")
+                % {"days": (now - delivered_at).days, "max": rule.max_days_since_delivery},
+            )
         elif allowance is not None and amount is not None and amount > allowance:
-            refusal = (allowance, rule, _("policy allows %(allowed)s") % {
-                "allowed": _money(allowance)})
+            refusal = (
+                allowance,
+                rule,
+                _("policy allows %(allowed)s") % {"allowed": _money(allowance)},
+            )
         else:
             return PolicyDecision(
-                inside=True, rule=rule, allowance=allowance, needs_approval=False,
-                reason=_("%(offer)s is inside policy (rule “%(rule)s”, up to %(allowed)s).") % {
-                    "offer": offered, "rule": rule, "allowed": _money(allowance)},
+                inside=True,
+                rule=rule,
+                allowance=allowance,
+                needs_approval=False,
+                reason=_("%(offer)s is inside policy (rule “%(rule)s”, up to %(allowed)s).")
+                % {"offer": offered, "rule": rule, "allowed": _money(allowance)},
             )
         if best_refusal is None or (refusal[0] or 0) > (best_refusal[0] or 0):
             best_refusal = refusal
 
     allowance, rule, why = best_refusal
     return PolicyDecision(
-        inside=False, rule=rule, allowance=allowance, needs_approval=True,
-        reason=_("%(offer)s; %(why)s (rule “%(rule)s”). Needs a supervisor's approval.") % {
-            "offer": offered, "why": why, "rule": rule},
+        inside=False,
+        rule=rule,
+        allowance=allowance,
+        needs_approval=True,
+        reason=_("%(offer)s; %(why)s (rule “%(rule)s”). Needs a supervisor's approval.")
+        % {"offer": offered, "why": why, "rule": rule},
     )

@@ -14,9 +14,9 @@ def compensated_case_count(customer, *, since: datetime, exclude_case: Case | No
     A case counts once however many remedies it executed; an apology costs
     nothing and does not count.
     """
-    offers = Offer.objects.filter(
-        case__customer=customer, executed_at__gte=since
-    ).exclude(kind=RemedyKind.APOLOGY)
+    offers = Offer.objects.filter(case__customer=customer, executed_at__gte=since).exclude(
+        kind=RemedyKind.APOLOGY
+    )
     if exclude_case is not None:
         offers = offers.exclude(case=exclude_case)
     return offers.values("case").distinct().count()

@@ -11,20 +11,39 @@ ADMIN = "admin"
 _READ = [
     f"view_{model}"
     for model in (
-        "customer", "order", "orderitem", "review", "reviewreply", "case", "caseevent",
-        "evidence", "contact", "offer", "voucher", "policyrule", "rootcausecategory",
+        "customer",
+        "order",
+        "orderitem",
+        "review",
+        "reviewreply",
+        "case",
+        "caseevent",
+        "evidence",
+        "contact",
+        "offer",
+        "voucher",
+        "policyrule",
+        "rootcausecategory",
     )
 ]
 
 AGENT_PERMISSIONS = [
     *_READ,
     "work_case",
-    "add_case", "change_case",
-    "add_customer", "change_customer",
-    "add_order", "change_order", "add_orderitem", "change_orderitem",
-    "add_offer", "change_offer",
-    "add_contact", "add_evidence",
-    "add_reviewreply", "change_reviewreply",
+    "add_case",
+    "change_case",
+    "add_customer",
+    "change_customer",
+    "add_order",
+    "change_order",
+    "add_orderitem",
+    "change_orderitem",
+    "add_offer",
+    "change_offer",
+    "add_contact",
+    "add_evidence",
+    "add_reviewreply",
+    "change_reviewreply",
 ]
 
 SUPERVISOR_PERMISSIONS = [
@@ -36,11 +55,17 @@ SUPERVISOR_PERMISSIONS = [
 
 ADMIN_PERMISSIONS = [
     *SUPERVISOR_PERMISSIONS,
-    "add_policyrule", "change_policyrule", "delete_policyrule",
-    "add_rootcausecategory", "change_rootcausecategory",
+    "add_policyrule",
+    "change_policyrule",
+    "delete_policyrule",
+    "add_rootcausecategory",
+    "change_rootcausecategory",
     "change_voucher",
     "export_rootcauses",
-    "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
+    "auth.view_user",
+    "auth.add_user",
+    "auth.change_user",
+    "auth.view_group",
 ]
 
 ROLE_PERMISSIONS = {

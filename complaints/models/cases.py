@@ -113,9 +113,12 @@ def execution_complete(case) -> bool:
 
 @guard(_("Record a follow-up contact with the customer after execution first."))
 def followed_up_after_execution(case) -> bool:
-    return case.executed_at is not None and case.contacts.filter(
-        outcome__in=Contact.REACHED_OUTCOMES, contacted_at__gte=case.executed_at
-    ).exists()
+    return (
+        case.executed_at is not None
+        and case.contacts.filter(
+            outcome__in=Contact.REACHED_OUTCOMES, contacted_at__gte=case.executed_at
+        ).exists()
+    )
 
 
 @guard(_("Record the root cause (a leaf of the taxonomy) first."))
@@ -185,24 +188,38 @@ class Case(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     source = models.CharField(_("source"), max_length=20, choices=CaseSource.choices)
     customer = models.ForeignKey(
-        "complaints.Customer", on_delete=models.PROTECT, related_name="cases",
+        "complaints.Customer",
+        on_delete=models.PROTECT,
+        related_name="cases",
         verbose_name=_("customer"),
     )
     order = models.ForeignKey(
-        "complaints.Order", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="cases", verbose_name=_("order"),
+        "complaints.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("order"),
     )
     review = models.ForeignKey(
-        "complaints.Review", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="cases", verbose_name=_("review"),
+        "complaints.Review",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("review"),
     )
     summary = models.CharField(_("summary"), max_length=200)
     demand = models.TextField(_("customer's demand"), blank=True)
     description = models.TextField(_("the customer's account"), blank=True)
 
     category = models.ForeignKey(
-        "complaints.RootCauseCategory", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("category"),
+        "complaints.RootCauseCategory",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
     )
     severity = models.PositiveSmallIntegerField(
         _("severity"), choices=Severity.choices, null=True, blank=True
@@ -214,12 +231,20 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("priority"), choices=Priority.choices, default=Priority.NORMAL
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="assigned_cases", verbose_name=_("assignee"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assignee"),
     )
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("opened by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),
     )
 
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
@@ -227,8 +252,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
 
     accepted_offer = models.ForeignKey(
-        "complaints.Offer", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("accepted offer"),
+        "complaints.Offer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted offer"),
     )
     executed_at = models.DateTimeField(_("executed"), null=True, blank=True)
 
@@ -240,8 +269,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
 
     root_cause = models.ForeignKey(
-        "complaints.RootCauseCategory", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="cases", verbose_name=_("root cause"),
+        "complaints.RootCauseCategory",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("root cause"),
     )
     root_cause_sku = models.CharField(_("SKU"), max_length=64, blank=True)
     root_cause_courier = models.CharField(_("courier"), max_length=50, blank=True)
@@ -252,7 +285,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     corrective_action = models.TextField(_("corrective action"), blank=True)
 
     state = FSMField(
-        _("state"), max_length=20, choices=CaseState.choices, default=CaseState.CONFIRMING,
+        _("state"),
+        max_length=20,
+        choices=CaseState.choices,
+        default=CaseState.CONFIRMING,
         protected=True,
     )
     cancel_reason = models.TextField(_("cancel reason"), blank=True)
@@ -306,64 +342,90 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # inside a transaction together with the audit event.
 
     @transition(
-        field=state, source=CaseState.CONFIRMING, target=CaseState.ANALYZING,
-        conditions=[demand_recorded], permission=may_work_case,
+        field=state,
+        source=CaseState.CONFIRMING,
+        target=CaseState.ANALYZING,
+        conditions=[demand_recorded],
+        permission=may_work_case,
     )
     def confirm(self):
         """The issue, its facts and the customer's demand are written down."""
 
     @transition(
-        field=state, source=CaseState.ANALYZING, target=CaseState.PROPOSING,
-        conditions=[has_open_offer], permission=may_work_case,
+        field=state,
+        source=CaseState.ANALYZING,
+        target=CaseState.PROPOSING,
+        conditions=[has_open_offer],
+        permission=may_work_case,
     )
     def propose(self):
         """The options are put to the customer."""
 
     @transition(
-        field=state, source=CaseState.PROPOSING, target=CaseState.EXECUTING,
-        conditions=[accepted_offer_cleared], permission=may_work_case,
+        field=state,
+        source=CaseState.PROPOSING,
+        target=CaseState.EXECUTING,
+        conditions=[accepted_offer_cleared],
+        permission=may_work_case,
     )
     def accept(self):
         """The customer chose ``accepted_offer``."""
 
     @transition(
-        field=state, source=CaseState.EXECUTING, target=CaseState.VERIFYING,
-        conditions=[execution_complete], permission=may_work_case,
+        field=state,
+        source=CaseState.EXECUTING,
+        target=CaseState.VERIFYING,
+        conditions=[execution_complete],
+        permission=may_work_case,
     )
     def mark_executed(self):
         self.executed_at = timezone.now()
 
     @transition(
-        field=state, source=CaseState.VERIFYING, target=CaseState.ROOT_CAUSE,
-        conditions=[followed_up_after_execution], permission=may_work_case,
+        field=state,
+        source=CaseState.VERIFYING,
+        target=CaseState.ROOT_CAUSE,
+        conditions=[followed_up_after_execution],
+        permission=may_work_case,
     )
     def satisfied(self, *, score: int, comment: str = ""):
         self._record_satisfaction(True, score, comment)
 
     @transition(
-        field=state, source=CaseState.VERIFYING, target=CaseState.ANALYZING,
-        conditions=[followed_up_after_execution], permission=may_work_case,
+        field=state,
+        source=CaseState.VERIFYING,
+        target=CaseState.ANALYZING,
+        conditions=[followed_up_after_execution],
+        permission=may_work_case,
     )
     def unsatisfied(self, *, score: int, comment: str = ""):
         self._record_satisfaction(False, score, comment)
 
     @transition(
-        field=state, source=CaseState.ROOT_CAUSE, target=CaseState.CLOSED,
-        conditions=[root_cause_recorded], permission=may_work_case,
+        field=state,
+        source=CaseState.ROOT_CAUSE,
+        target=CaseState.CLOSED,
+        conditions=[root_cause_recorded],
+        permission=may_work_case,
     )
     def close(self):
         self.closed_at = timezone.now()
 
     @transition(
-        field=state, source=CaseState.CLOSED, target=CaseState.ANALYZING,
-        conditions=[within_reopen_window], permission=may_work_case,
+        field=state,
+        source=CaseState.CLOSED,
+        target=CaseState.ANALYZING,
+        conditions=[within_reopen_window],
+        permission=may_work_case,
     )
     def reopen(self):
         self.closed_at = None
         self.reopen_count += 1
 
     @transition(
-        field=state, source=list(OPEN_STATES), target=CaseState.CANCELLED,
+        field=state,
+        source=list(OPEN_STATES),
+        target=CaseState.CANCELLED,
         permission=may_work_case,
     )
     def cancel(self, *, reason: str):
@@ -415,8 +477,13 @@ class CaseEvent(models.Model):
         Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("actor"), help_text=_("Empty for the system."),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty for the system."),
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
@@ -474,7 +541,9 @@ class Contact(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     contacted_at = models.DateTimeField(_("time"), default=timezone.now)
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("agent"),
     )
 
@@ -488,8 +557,13 @@ class Contact(models.Model):
 
 
 EVIDENCE_EXTENSIONS = {
-    ".jpg": "image", ".jpeg": "image", ".png": "image", ".webp": "image", ".gif": "image",
-    ".pdf": "document", ".mp4": "video",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".png": "image",
+    ".webp": "image",
+    ".gif": "image",
+    ".pdf": "document",
+    ".mp4": "video",
 }
 
 
@@ -511,7 +585,9 @@ class Evidence(models.Model):
     size = models.PositiveIntegerField(_("size (bytes)"))
     description = models.CharField(_("description"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)

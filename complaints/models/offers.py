@@ -48,18 +48,26 @@ class Offer(models.Model):
     kind = models.CharField(_("remedy"), max_length=20, choices=RemedyKind.choices)
     amount = money_field(_("amount"), null=True, blank=True)
     min_spend = money_field(
-        _("minimum spend"), default=0, blank=True,
+        _("minimum spend"),
+        default=0,
+        blank=True,
         help_text=_("Vouchers only: the order value needed to redeem it."),
     )
     description = models.CharField(_("terms for the customer"), max_length=255, blank=True)
     reasoning = models.TextField(_("agent's reasoning"), blank=True)
 
     policy_rule = models.ForeignKey(
-        "complaints.PolicyRule", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="offers", verbose_name=_("policy rule"),
+        "complaints.PolicyRule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+        verbose_name=_("policy rule"),
     )
     policy_allowance = money_field(
-        _("policy allows"), null=True, blank=True,
+        _("policy allows"),
+        null=True,
+        blank=True,
         help_text=_("The most the rule allowed for this case when the offer was judged."),
     )
     policy_note = models.CharField(_("policy check"), max_length=255, blank=True)
@@ -67,13 +75,19 @@ class Offer(models.Model):
         _("approval"), max_length=20, choices=ApprovalStatus.choices, db_index=True
     )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("proposed by"),
     )
     proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("decided by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
@@ -83,7 +97,9 @@ class Offer(models.Model):
     )
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     execution_reference = models.CharField(
-        _("execution reference"), max_length=100, blank=True,
+        _("execution reference"),
+        max_length=100,
+        blank=True,
         help_text=_("Refund reference or tracking number, as the remedy needs."),
     )
     executed_at = models.DateTimeField(_("executed"), null=True, blank=True)
@@ -97,7 +113,7 @@ class Offer(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind=RemedyKind.APOLOGY, amount__isnull=True)
-                | (~Q(kind=RemedyKind.APOLOGY) & Q(amount__gt=0)),
+                | (~Q(kind=RemedyKind.APOLOGY) & Q(amount__isnull=False, amount__gt=0)),
                 name="offer_amount_positive",
             ),
             models.CheckConstraint(

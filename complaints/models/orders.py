@@ -13,7 +13,9 @@ class Order(models.Model):
     marketplace = models.CharField(_("marketplace"), max_length=20, choices=Marketplace.choices)
     number = models.CharField(_("order number"), max_length=64)
     customer = models.ForeignKey(
-        "complaints.Customer", on_delete=models.PROTECT, related_name="orders",
+        "complaints.Customer",
+        on_delete=models.PROTECT,
+        related_name="orders",
         verbose_name=_("customer"),
     )
     paid_total = money_field(_("paid total"))
@@ -32,9 +34,7 @@ class Order(models.Model):
             models.UniqueConstraint(
                 fields=["marketplace", "number"], name="order_unique_number_per_marketplace"
             ),
-            models.CheckConstraint(
-                condition=Q(paid_total__gt=0), name="order_paid_total_positive"
-            ),
+            models.CheckConstraint(condition=Q(paid_total__gt=0), name="order_paid_total_positive"),
         ]
 
     def __str__(self):

@@ -39,14 +39,21 @@ class PolicyRule(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("remedy kind"), max_length=20, choices=RemedyKind.choices)
     category = models.ForeignKey(
-        "complaints.RootCauseCategory", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="policy_rules", verbose_name=_("category"),
+        "complaints.RootCauseCategory",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policy_rules",
+        verbose_name=_("category"),
         help_text=_("Leave empty for every category; a group covers all its leaves."),
     )
     max_amount = money_field(_("maximum amount"), null=True, blank=True)
     max_share_percent = models.DecimalField(
-        _("maximum share of order value (%)"), max_digits=5, decimal_places=2,
-        null=True, blank=True,
+        _("maximum share of order value (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
     )
     max_days_since_delivery = models.PositiveIntegerField(
         _("maximum days since delivery"), null=True, blank=True

@@ -24,11 +24,17 @@ class Review(models.Model):
     marketplace = models.CharField(_("marketplace"), max_length=20, choices=Marketplace.choices)
     external_id = models.CharField(_("marketplace review id"), max_length=64)
     order = models.ForeignKey(
-        "complaints.Order", on_delete=models.PROTECT, related_name="reviews",
-        null=True, blank=True, verbose_name=_("order"),
+        "complaints.Order",
+        on_delete=models.PROTECT,
+        related_name="reviews",
+        null=True,
+        blank=True,
+        verbose_name=_("order"),
     )
     customer = models.ForeignKey(
-        "complaints.Customer", on_delete=models.PROTECT, related_name="reviews",
+        "complaints.Customer",
+        on_delete=models.PROTECT,
+        related_name="reviews",
         verbose_name=_("customer"),
     )
     sku = models.CharField(_("SKU"), max_length=64, blank=True, db_index=True)
@@ -39,12 +45,19 @@ class Review(models.Model):
 
     revision_requested_at = models.DateTimeField(_("revision requested"), null=True, blank=True)
     revision_requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("revision requested by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revision requested by"),
     )
     revision_request_channel = models.CharField(_("asked via"), max_length=20, blank=True)
     revision_outcome = models.CharField(
-        _("revision outcome"), max_length=20, choices=RevisionOutcome.choices, blank=True,
+        _("revision outcome"),
+        max_length=20,
+        choices=RevisionOutcome.choices,
+        blank=True,
         default=RevisionOutcome.PENDING,
     )
     revised_rating = models.PositiveSmallIntegerField(_("revised rating"), null=True, blank=True)
@@ -96,7 +109,9 @@ class ReviewReply(models.Model):
         _("status"), max_length=20, choices=ReplyStatus.choices, default=ReplyStatus.DRAFT
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("author"),
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)

@@ -20,7 +20,11 @@ class RootCauseCategory(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("group"),
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)

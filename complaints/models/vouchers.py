@@ -31,11 +31,15 @@ class Voucher(models.Model):
 
     code = models.CharField(_("code"), max_length=32, unique=True, default=new_voucher_code)
     offer = models.OneToOneField(
-        "complaints.Offer", on_delete=models.PROTECT, related_name="voucher",
+        "complaints.Offer",
+        on_delete=models.PROTECT,
+        related_name="voucher",
         verbose_name=_("offer"),
     )
     customer = models.ForeignKey(
-        "complaints.Customer", on_delete=models.PROTECT, related_name="vouchers",
+        "complaints.Customer",
+        on_delete=models.PROTECT,
+        related_name="vouchers",
         verbose_name=_("customer"),
     )
     value = money_field(_("value"))
@@ -43,14 +47,21 @@ class Voucher(models.Model):
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"), db_index=True)
     status = models.CharField(
-        _("status"), max_length=20, choices=VoucherStatus.choices, default=VoucherStatus.ISSUED,
+        _("status"),
+        max_length=20,
+        choices=VoucherStatus.choices,
+        default=VoucherStatus.ISSUED,
         db_index=True,
     )
     issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
     redeemed_at = models.DateTimeField(_("redeemed"), null=True, blank=True)
     redemption_order = models.ForeignKey(
-        "complaints.Order", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="redeemed_vouchers", verbose_name=_("redemption order"),
+        "complaints.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="redeemed_vouchers",
+        verbose_name=_("redemption order"),
     )
 
     class Meta:

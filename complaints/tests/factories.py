@@ -65,8 +65,12 @@ class OrderFactory(factory.django.DjangoModelFactory):
     def items(self, create, extracted, **kwargs):
         if create:
             OrderItem.objects.create(
-                order=self, sku="DRESS-RED-M", title="碎花连衣裙 红色 M", quantity=1,
-                unit_price=self.paid_total, supplier="杭州织造",
+                order=self,
+                sku="DRESS-RED-M",
+                title="碎花连衣裙 红色 M",
+                quantity=1,
+                unit_price=self.paid_total,
+                supplier="杭州织造",
             )
 
 

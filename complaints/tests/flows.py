@@ -16,15 +16,16 @@ def opened(agent, order, **kwargs):
 def analyzing(agent, order, *, category="colour_difference"):
     case = workflow.case_confirm(case=opened(agent, order), actor=agent)
     return workflow.case_analyze(
-        case=case, actor=agent, category=RootCauseCategory.objects.get(code=category),
+        case=case,
+        actor=agent,
+        category=RootCauseCategory.objects.get(code=category),
         severity=Severity.MODERATE,
     )
 
 
 def proposing(agent, order, *, kind="voucher", amount=Decimal("20"), **offer_kwargs):
     case = analyzing(agent, order)
-    offer = workflow.offer_propose(case=case, actor=agent, kind=kind, amount=amount,
-                                   **offer_kwargs)
+    offer = workflow.offer_propose(case=case, actor=agent, kind=kind, amount=amount, **offer_kwargs)
     return workflow.case_propose(case=case, actor=agent), offer
 
 
@@ -43,13 +44,18 @@ def verifying(agent, order, **kwargs):
 
 
 def followed_up(agent, case):
-    workflow.case_record_contact(case=case, actor=agent, channel=ContactChannel.PHONE,
-                                 outcome=ContactOutcome.REACHED, notes="回访：客户满意")
+    workflow.case_record_contact(
+        case=case,
+        actor=agent,
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.REACHED,
+        notes="回访：客户满意",
+    )
     return case
 
 
 def root_cause(agent, order, **kwargs):
-    case, offer = verifying(agent, order, **kwargs)
+    case, _offer = verifying(agent, order, **kwargs)
     followed_up(agent, case)
     return workflow.case_record_satisfaction(case=case, actor=agent, satisfied=True, score=5)
 
@@ -57,7 +63,10 @@ def root_cause(agent, order, **kwargs):
 def closed(agent, order, **kwargs):
     case = root_cause(agent, order, **kwargs)
     workflow.case_record_root_cause(
-        case=case, actor=agent, root_cause=RootCauseCategory.objects.get(code="colour_difference"),
-        sku="DRESS-RED-M", corrective_action="重拍商品主图",
+        case=case,
+        actor=agent,
+        root_cause=RootCauseCategory.objects.get(code="colour_difference"),
+        sku="DRESS-RED-M",
+        corrective_action="重拍商品主图",
     )
     return workflow.case_close(case=case, actor=agent)

@@ -29,11 +29,15 @@ def test_voucher_case_from_open_to_closed(agent, order):
     case = workflow.case_confirm(case=case, actor=agent, demand="想要补偿一张券")
     assert case.state == CaseState.ANALYZING
     case = workflow.case_analyze(
-        case=case, actor=agent, category=RootCauseCategory.objects.get(code="colour_difference"),
-        severity=2, responsible_party="supplier",
+        case=case,
+        actor=agent,
+        category=RootCauseCategory.objects.get(code="colour_difference"),
+        severity=2,
+        responsible_party="supplier",
     )
-    offer = workflow.offer_propose(case=case, actor=agent, kind="voucher", amount="20",
-                                   min_spend="100")
+    offer = workflow.offer_propose(
+        case=case, actor=agent, kind="voucher", amount="20", min_spend="100"
+    )
     assert offer.approval_status == ApprovalStatus.NOT_NEEDED
     assert offer.policy_rule.name == "Voucher up to ¥20"
     case = workflow.case_propose(case=case, actor=agent)
@@ -42,15 +46,23 @@ def test_voucher_case_from_open_to_closed(agent, order):
     assert case.state == CaseState.EXECUTING
     voucher = workflow.voucher_issue(case=case, actor=agent)
     assert (voucher.value, voucher.min_spend, voucher.status) == (
-        Decimal("20.00"), Decimal("100.00"), VoucherStatus.ISSUED)
+        Decimal("20.00"),
+        Decimal("100.00"),
+        VoucherStatus.ISSUED,
+    )
     case = workflow.case_mark_executed(case=case, actor=agent)
     assert case.state == CaseState.VERIFYING
     flows.followed_up(agent, case)
     case = workflow.case_record_satisfaction(case=case, actor=agent, satisfied=True, score=5)
     assert case.state == CaseState.ROOT_CAUSE
     case = workflow.case_record_root_cause(
-        case=case, actor=agent, root_cause=RootCauseCategory.objects.get(code="colour_difference"),
-        sku="DRESS-RED-M", supplier="杭州织造", party="supplier", corrective_action="重拍主图",
+        case=case,
+        actor=agent,
+        root_cause=RootCauseCategory.objects.get(code="colour_difference"),
+        sku="DRESS-RED-M",
+        supplier="杭州织造",
+        party="supplier",
+        corrective_action="重拍主图",
     )
     case = workflow.case_close(case=case, actor=agent)
 
@@ -63,7 +75,8 @@ def test_voucher_case_from_open_to_closed(agent, order):
     assert offer.executed_at == case.executed_at
     transitions = list(
         CaseEvent.objects.filter(case=case, kind="transition")
-        .order_by("created_at", "id").values_list("transition", "from_state", "to_state")
+        .order_by("created_at", "id")
+        .values_list("transition", "from_state", "to_state")
     )
     assert transitions == [
         ("confirm", "confirming", "analyzing"),
@@ -78,8 +91,9 @@ def test_voucher_case_from_open_to_closed(agent, order):
 def test_unsatisfied_customer_goes_back_to_analysis_and_a_second_remedy(agent, order):
     case, first = flows.verifying(agent, order, kind="voucher", amount=Decimal("10"))
     flows.followed_up(agent, case)
-    case = workflow.case_record_satisfaction(case=case, actor=agent, satisfied=False, score=2,
-                                             comment="还是不满意")
+    case = workflow.case_record_satisfaction(
+        case=case, actor=agent, satisfied=False, score=2, comment="还是不满意"
+    )
     assert case.state == CaseState.ANALYZING
     assert case.customer_satisfied is False
 
@@ -102,8 +116,9 @@ def test_reopen_within_window_returns_to_analysis(agent, order):
     assert case.closed_at is None
 
 
-@pytest.mark.parametrize("step", ["confirming", "analyzing", "proposing", "executing",
-                                  "verifying", "root_cause"])
+@pytest.mark.parametrize(
+    "step", ["confirming", "analyzing", "proposing", "executing", "verifying", "root_cause"]
+)
 def test_cancel_from_every_open_state(agent, order, step):
     builders = {
         "confirming": lambda: flows.opened(agent, order),
@@ -121,15 +136,19 @@ def test_cancel_from_every_open_state(agent, order, step):
     assert case.cancel_reason == "重复的工单"
 
 
-@pytest.mark.parametrize("kind,amount,reference", [
-    ("apology", None, None),
-    ("gift", "15", "SF1234567"),
-    ("partial_refund", "50", "REFUND-1"),
-    ("reship", "45", "YT99887766"),
-    ("return_shipping", "12", "REFUND-2"),
-])
-def test_each_remedy_kind_executes_once_its_step_is_recorded(agent, order, leaf, kind, amount,
-                                                               reference):
+@pytest.mark.parametrize(
+    "kind,amount,reference",
+    [
+        ("apology", None, None),
+        ("gift", "15", "SF1234567"),
+        ("partial_refund", "50", "REFUND-1"),
+        ("reship", "45", "YT99887766"),
+        ("return_shipping", "12", "REFUND-2"),
+    ],
+)
+def test_each_remedy_kind_executes_once_its_step_is_recorded(
+    agent, order, leaf, kind, amount, reference
+):
     case = flows.analyzing(agent, order, category="missing_parts")
     offer = workflow.offer_propose(case=case, actor=agent, kind=kind, amount=amount)
     assert offer.approval_status == ApprovalStatus.NOT_NEEDED, offer.policy_note

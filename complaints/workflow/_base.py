@@ -5,7 +5,7 @@ import logging
 from decimal import Decimal
 from functools import partial
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -25,14 +25,15 @@ class CaseChanged(ConcurrentTransition):
     """Someone else changed the case since the caller loaded it."""
 
 
-def lock_case(case: Case) -> Case:
+def lock_case(case: Case, *, check_state: bool = True) -> Case:
     """Return the case re-read under SELECT FOR UPDATE; call inside atomic().
 
     Refuses when the state differs from the caller's copy: the caller acted
     on a page that is out of date, and must reload rather than win blindly.
+    ``check_state=False`` is for steps on an offer, which check the offer.
     """
     locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.state != case.state:
+    if check_state and locked.state != case.state:
         raise CaseChanged(
             _("This case changed meanwhile (it is now “%(state)s”): reload it and try again.")
             % {"state": locked.get_state_display()}
@@ -74,12 +75,25 @@ def jsonable(value):
     return value
 
 
-def record_event(case: Case, actor, kind: str, *, transition_name: str = "",
-                 from_state: str = "", to_state: str = "", payload=None) -> CaseEvent:
+def record_event(
+    case: Case,
+    actor,
+    kind: str,
+    *,
+    transition_name: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    payload=None,
+) -> CaseEvent:
     """Write the operation's one audit event; announce it once committed."""
     event = CaseEvent.objects.create(
-        case=case, actor=actor, kind=kind, transition=transition_name,
-        from_state=from_state, to_state=to_state, payload=jsonable(payload or {}),
+        case=case,
+        actor=actor,
+        kind=kind,
+        transition=transition_name,
+        from_state=from_state,
+        to_state=to_state,
+        payload=jsonable(payload or {}),
     )
     transaction.on_commit(partial(case_event_committed.send, sender=CaseEvent, event=event))
     return event
@@ -110,6 +124,16 @@ def run_transition(case: Case, actor, name: str, *, payload=None, **kwargs) -> C
     method(**kwargs)
     case.save()
     return record_event(
-        case, actor, "transition", transition_name=name, from_state=from_state,
-        to_state=case.state, payload=payload,
+        case,
+        actor,
+        "transition",
+        transition_name=name,
+        from_state=from_state,
+        to_state=case.state,
+        payload=payload,
     )
+
+
+def field_error(field: str, message, code: str) -> ValidationError:
+    """Return a ValidationError for one form field that keeps its ``code``."""
+    return ValidationError({field: ValidationError(message, code=code)})

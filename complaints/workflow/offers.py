@@ -25,6 +25,7 @@ from ..models import (
 from ..queries import compensated_case_count, refunds_committed
 from ._base import (
     StepNotAllowed,
+    field_error,
     lock_case,
     record_event,
     require_may_work,
@@ -35,7 +36,10 @@ from ._base import (
 
 PROPOSAL_STATES = (CaseState.ANALYZING, CaseState.PROPOSING)
 REFERENCE_KINDS = (
-    RemedyKind.GIFT, RemedyKind.PARTIAL_REFUND, RemedyKind.FULL_REFUND, RemedyKind.RESHIP,
+    RemedyKind.GIFT,
+    RemedyKind.PARTIAL_REFUND,
+    RemedyKind.FULL_REFUND,
+    RemedyKind.RESHIP,
     RemedyKind.RETURN_SHIPPING,
 )
 
@@ -43,7 +47,7 @@ REFERENCE_KINDS = (
 def _clean_amounts(*, case, kind, amount, min_spend, offer=None):
     """Return (amount, min_spend) checked for ``kind``, or raise ValidationError."""
     if kind not in RemedyKind.values:
-        raise ValidationError({"kind": _("Unknown remedy.")}, code="invalid_choice")
+        raise field_error("kind", _("Unknown remedy."), "invalid_choice")
     try:
         amount = None if amount in (None, "") else Decimal(str(amount))
         min_spend = Decimal("0") if min_spend in (None, "") else Decimal(str(min_spend))
@@ -51,31 +55,33 @@ def _clean_amounts(*, case, kind, amount, min_spend, offer=None):
         raise ValidationError(_("Amounts must be numbers."), code="invalid") from exc
     if kind == RemedyKind.APOLOGY:
         if amount:
-            raise ValidationError({"amount": _("An apology carries no amount.")},
-                                  code="amount_not_allowed")
+            raise field_error("amount", _("An apology carries no amount."), "amount_not_allowed")
         return None, Decimal("0")
     if amount is None or amount <= 0:
-        raise ValidationError({"amount": _("The amount must be greater than zero.")},
-                              code="amount_not_positive")
+        raise field_error(
+            "amount", _("The amount must be greater than zero."), "amount_not_positive"
+        )
     if amount.as_tuple().exponent < -2:
-        raise ValidationError({"amount": _("Amounts have at most two decimals.")},
-                              code="amount_precision")
+        raise field_error("amount", _("Amounts have at most two decimals."), "amount_precision")
     if min_spend < 0:
-        raise ValidationError({"min_spend": _("The minimum spend cannot be negative.")},
-                              code="min_spend_negative")
+        raise field_error(
+            "min_spend", _("The minimum spend cannot be negative."), "min_spend_negative"
+        )
     if kind != RemedyKind.VOUCHER and min_spend:
-        raise ValidationError({"min_spend": _("Only vouchers have a minimum spend.")},
-                              code="min_spend_not_allowed")
+        raise field_error(
+            "min_spend", _("Only vouchers have a minimum spend."), "min_spend_not_allowed"
+        )
     if kind in REFUND_KINDS:
         if case.order_id is None:
-            raise ValidationError({"kind": _("A refund needs the case's order.")},
-                                  code="refund_without_order")
+            raise field_error("kind", _("A refund needs the case's order."), "refund_without_order")
         remaining = case.order.paid_total - refunds_committed(case.order, exclude_offer=offer)
         if amount > remaining:
-            raise ValidationError(
-                {"amount": _("A refund cannot exceed what is left of the order's paid total "
-                             "(¥%(remaining)s).") % {"remaining": remaining}},
-                code="refund_above_order_total")
+            raise field_error(
+                "amount",
+                _("A refund cannot exceed what is left of the order's paid total (¥%(remaining)s).")
+                % {"remaining": remaining},
+                "refund_above_order_total",
+            )
     return amount, min_spend
 
 
@@ -84,7 +90,9 @@ def _judge(case, *, kind, amount) -> policy.PolicyDecision:
     since = now - timedelta(days=setting("SERIAL_COMPLAINANT_DAYS"))
     order = case.order
     return policy.evaluate_offer(
-        kind=kind, amount=amount, category=case.category,
+        kind=kind,
+        amount=amount,
+        category=case.category,
         order_total=order.paid_total if order else None,
         delivered_at=order.delivered_at if order else None,
         rules=PolicyRule.objects.active_at(now).filter(kind=kind).select_related("category"),
@@ -108,13 +116,25 @@ def _apply_decision(offer, decision) -> None:
 
 def _offer_payload(offer, **extra):
     return {
-        "offer": offer.pk, "kind": offer.kind, "amount": offer.amount,
-        "approval": offer.approval_status, "policy": offer.policy_note, **extra,
+        "offer": offer.pk,
+        "kind": offer.kind,
+        "amount": offer.amount,
+        "approval": offer.approval_status,
+        "policy": offer.policy_note,
+        **extra,
     }
 
 
-def offer_propose(*, case, actor, kind: str, amount=None, min_spend=None,
-                  description: str = "", reasoning: str = "") -> Offer:
+def offer_propose(
+    *,
+    case,
+    actor,
+    kind: str,
+    amount=None,
+    min_spend=None,
+    description: str = "",
+    reasoning: str = "",
+) -> Offer:
     """Propose a remedy; it is judged against policy at once.
 
     Inside policy it may go to the customer; outside it waits for a
@@ -124,34 +144,46 @@ def offer_propose(*, case, actor, kind: str, amount=None, min_spend=None,
         case = lock_case(case)
         require_may_work(case, actor)
         require_state(case, PROPOSAL_STATES, _("Propose an offer"))
-        amount, min_spend = _clean_amounts(case=case, kind=kind, amount=amount,
-                                           min_spend=min_spend)
-        offer = Offer(case=case, kind=kind, amount=amount, min_spend=min_spend,
-                      description=description.strip(), reasoning=reasoning.strip(),
-                      proposed_by=actor)
+        amount, min_spend = _clean_amounts(case=case, kind=kind, amount=amount, min_spend=min_spend)
+        offer = Offer(
+            case=case,
+            kind=kind,
+            amount=amount,
+            min_spend=min_spend,
+            description=description.strip(),
+            reasoning=reasoning.strip(),
+            proposed_by=actor,
+        )
         _apply_decision(offer, _judge(case, kind=kind, amount=amount))
         offer.save()
         record_event(case, actor, EventKind.OFFER_PROPOSED, payload=_offer_payload(offer))
     return offer
 
 
-def offer_change(*, offer, actor, amount=None, min_spend=None, description=None,
-                 reasoning=None) -> Offer:
+def offer_change(
+    *, offer, actor, amount=None, min_spend=None, description=None, reasoning=None
+) -> Offer:
     """Change an open offer; it is judged again, so an approved offer that
     is changed needs approval again."""
     with transaction.atomic():
-        case = lock_case(offer.case)
+        case = lock_case(offer.case, check_state=False)
         require_may_work(case, actor)
         require_state(case, PROPOSAL_STATES, _("Change an offer"))
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if offer.outcome != OfferOutcome.OPEN:
             raise StepNotAllowed(_("Only an offer the customer has not chosen can change."))
-        before = {"amount": offer.amount, "min_spend": offer.min_spend,
-                  "approval": offer.approval_status}
+        before = {
+            "amount": offer.amount,
+            "min_spend": offer.min_spend,
+            "approval": offer.approval_status,
+        }
         offer.amount, offer.min_spend = _clean_amounts(
-            case=case, kind=offer.kind,
+            case=case,
+            kind=offer.kind,
             amount=offer.amount if amount is None else amount,
-            min_spend=offer.min_spend if min_spend is None else min_spend, offer=offer)
+            min_spend=offer.min_spend if min_spend is None else min_spend,
+            offer=offer,
+        )
         if description is not None:
             offer.description = description.strip()
         if reasoning is not None:
@@ -159,26 +191,29 @@ def offer_change(*, offer, actor, amount=None, min_spend=None, description=None,
         offer.case = case
         _apply_decision(offer, _judge(case, kind=offer.kind, amount=offer.amount))
         offer.save()
-        record_event(case, actor, EventKind.OFFER_CHANGED,
-                     payload=_offer_payload(offer, before=before))
+        record_event(
+            case, actor, EventKind.OFFER_CHANGED, payload=_offer_payload(offer, before=before)
+        )
     return offer
 
 
 def _decide(*, offer, actor, approve: bool, note: str) -> Offer:
-    require_perm(actor, "complaints.approve_offer",
-                 _("Only a supervisor may approve or reject offers."))
+    require_perm(
+        actor, "complaints.approve_offer", _("Only a supervisor may approve or reject offers.")
+    )
     note = (note or "").strip()
     if not approve and not note:
-        raise ValidationError({"note": _("Say why the offer is rejected.")}, code="required")
+        raise field_error("note", _("Say why the offer is rejected."), "required")
     with transaction.atomic():
-        case = lock_case(offer.case)
+        case = lock_case(offer.case, check_state=False)
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if offer.proposed_by_id == actor.pk:
             raise PermissionDenied(_("Four-eyes rule: nobody decides on their own offer."))
         if offer.approval_status != ApprovalStatus.PENDING:
             raise StepNotAllowed(
                 _("This offer is not waiting for approval (it is “%(status)s”).")
-                % {"status": offer.get_approval_status_display()})
+                % {"status": offer.get_approval_status_display()}
+            )
         require_state(case, PROPOSAL_STATES, _("Decide on an offer"))
         offer.approval_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         offer.decided_by = actor
@@ -186,7 +221,9 @@ def _decide(*, offer, actor, approve: bool, note: str) -> Offer:
         offer.decision_note = note
         offer.save()
         record_event(
-            case, actor, EventKind.OFFER_APPROVED if approve else EventKind.OFFER_REJECTED,
+            case,
+            actor,
+            EventKind.OFFER_APPROVED if approve else EventKind.OFFER_REJECTED,
             payload=_offer_payload(offer, note=note, proposer=offer.proposed_by.get_username()),
         )
     return offer
@@ -213,8 +250,7 @@ def case_propose(*, case, actor):
 def case_accept_offer(*, case, offer, actor):
     """The customer chose ``offer``; the other open offers are declined."""
     if offer.case_id != case.pk:
-        raise ValidationError({"offer": _("That offer belongs to another case.")},
-                              code="wrong_case")
+        raise field_error("offer", _("That offer belongs to another case."), "wrong_case")
     with transaction.atomic():
         case = lock_case(case)
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
@@ -222,7 +258,8 @@ def case_accept_offer(*, case, offer, actor):
         run_transition(case, actor, "accept", payload=_offer_payload(offer))
         now = timezone.now()
         Offer.objects.filter(case=case, outcome=OfferOutcome.OPEN).exclude(pk=offer.pk).update(
-            outcome=OfferOutcome.DECLINED, updated_at=now)
+            outcome=OfferOutcome.DECLINED, updated_at=now
+        )
         offer.outcome = OfferOutcome.ACCEPTED
         offer.accepted_at = now
         offer.save()
@@ -236,8 +273,7 @@ def voucher_issue(*, case, actor, valid_days: int | None = None) -> Voucher:
     """
     valid_days = valid_days or setting("VOUCHER_VALIDITY_DAYS")
     if valid_days <= 0:
-        raise ValidationError({"valid_days": _("Validity must be at least one day.")},
-                              code="invalid")
+        raise field_error("valid_days", _("Validity must be at least one day."), "invalid")
     with transaction.atomic():
         case = lock_case(case)
         require_may_work(case, actor)
@@ -252,16 +288,27 @@ def voucher_issue(*, case, actor, valid_days: int | None = None) -> Voucher:
         try:
             with transaction.atomic():
                 voucher = Voucher.objects.create(
-                    offer=offer, customer=case.customer, value=offer.amount,
-                    min_spend=offer.min_spend, valid_from=now,
+                    offer=offer,
+                    customer=case.customer,
+                    value=offer.amount,
+                    min_spend=offer.min_spend,
+                    valid_from=now,
                     valid_until=now + timedelta(days=valid_days),
                 )
         except IntegrityError:
             # Issued by a concurrent request between our check and insert.
             return Voucher.objects.get(offer=offer)
-        record_event(case, actor, EventKind.VOUCHER_ISSUED, payload={
-            "voucher": voucher.code, "value": voucher.value, "min_spend": voucher.min_spend,
-            "valid_until": voucher.valid_until})
+        record_event(
+            case,
+            actor,
+            EventKind.VOUCHER_ISSUED,
+            payload={
+                "voucher": voucher.code,
+                "value": voucher.value,
+                "min_spend": voucher.min_spend,
+                "valid_until": voucher.valid_until,
+            },
+        )
     return voucher
 
 
@@ -269,8 +316,9 @@ def offer_record_execution(*, case, actor, reference: str) -> Offer:
     """Record the refund reference or the tracking number of the chosen remedy."""
     reference = (reference or "").strip()
     if not reference:
-        raise ValidationError({"reference": _("Enter the refund reference or tracking number.")},
-                              code="required")
+        raise field_error(
+            "reference", _("Enter the refund reference or tracking number."), "required"
+        )
     with transaction.atomic():
         case = lock_case(case)
         require_may_work(case, actor)
@@ -280,8 +328,12 @@ def offer_record_execution(*, case, actor, reference: str) -> Offer:
             raise StepNotAllowed(_("The chosen remedy has no reference to record."))
         offer.execution_reference = reference[:100]
         offer.save()
-        record_event(case, actor, EventKind.EXECUTION_STEP, payload={
-            "offer": offer.pk, "kind": offer.kind, "reference": offer.execution_reference})
+        record_event(
+            case,
+            actor,
+            EventKind.EXECUTION_STEP,
+            payload={"offer": offer.pk, "kind": offer.kind, "reference": offer.execution_reference},
+        )
     return offer
 
 
@@ -289,8 +341,7 @@ def case_mark_executed(*, case, actor):
     """Step 4 done: every execution step of the chosen remedy is complete."""
     with transaction.atomic():
         case = lock_case(case)
-        run_transition(case, actor, "mark_executed",
-                       payload={"offer": case.accepted_offer_id})
+        run_transition(case, actor, "mark_executed", payload={"offer": case.accepted_offer_id})
         offer = case.accepted_offer
         offer.executed_at = case.executed_at
         offer.save()
