@@ -1,0 +1,322 @@
+"""Django admin: configuration for admins, and a case page whose buttons go
+through the workflow functions (so permissions, guards and the audit trail
+apply). Direct edits of cases, offers, vouchers and events are not offered."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import workflow
+from .forms import OpenCaseForm
+from .models import (
+    Case,
+    CaseEvent,
+    Contact,
+    Customer,
+    Evidence,
+    Offer,
+    Order,
+    OrderItem,
+    PolicyRule,
+    Review,
+    ReviewReply,
+    RootCauseCategory,
+    Voucher,
+)
+from .steps import STEPS_BY_NAME, add_validation_errors, available_steps, run_step
+
+
+class ReadOnlyMixin:
+    """Shown, never edited here: these rows change only through the workflow."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["buyer_id", "display_name", "marketplace", "motive", "temperament"]
+    list_filter = ["marketplace", "motive", "temperament"]
+    search_fields = ["buyer_id", "display_name", "phone"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "marketplace", "customer", "paid_total", "paid_at", "courier"]
+    list_filter = ["marketplace", "courier"]
+    search_fields = ["number", "tracking_number", "customer__buyer_id"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+    inlines = [OrderItemInline]
+    date_hierarchy = "paid_at"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReviewReplyInline(admin.StackedInline):
+    model = ReviewReply
+    extra = 0
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "marketplace", "rating", "customer", "sku", "posted_at"]
+    list_filter = ["rating", "marketplace", "revision_outcome"]
+    search_fields = ["external_id", "customer__buyer_id", "text", "sku"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer", "order"]
+    inlines = [ReviewReplyInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OfferInline(ReadOnlyMixin, admin.TabularInline):
+    model = Offer
+    fk_name = "case"
+    fields = ["kind", "amount", "min_spend", "approval_status", "policy_note", "outcome"]
+    readonly_fields = fields
+    extra = 0
+
+
+class ContactInline(ReadOnlyMixin, admin.TabularInline):
+    model = Contact
+    fields = ["contacted_at", "channel", "inbound", "outcome", "agent", "notes"]
+    readonly_fields = fields
+    extra = 0
+
+
+class EvidenceInline(ReadOnlyMixin, admin.TabularInline):
+    model = Evidence
+    fields = ["file", "kind", "description", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    extra = 0
+
+
+class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = CaseEvent
+    fields = ["created_at", "actor", "kind", "transition", "from_state", "to_state", "payload"]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["-created_at", "-id"]
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "summary",
+        "state",
+        "priority",
+        "assignee",
+        "customer",
+        "created_at",
+        "resolution_due",
+    ]
+    list_filter = ["state", "source", "priority", "category", "assignee"]
+    search_fields = ["number", "summary", "customer__buyer_id", "order__number"]
+    list_select_related = ["assignee", "customer"]
+    date_hierarchy = "created_at"
+    inlines = [OfferInline, ContactInline, EvidenceInline, CaseEventInline]
+    change_form_template = "admin/complaints/case/change_form.html"
+    actions = None
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Case._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        # Cases change through the step buttons only.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel instead
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/step/<str:step_name>/",
+                self.admin_site.admin_view(self.step_view),
+                name="complaints_case_step",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if case is not None:
+            extra_context["case_steps"] = [
+                {
+                    "step": step,
+                    "unmet": unmet,
+                    "url": reverse("admin:complaints_case_step", args=[case.pk, step.name]),
+                }
+                for step, unmet in available_steps(case, request.user)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Open a case through the workflow, not by saving a model form."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = OpenCaseForm(request.POST or None)
+        status = 200
+        if request.method == "POST" and form.is_valid():
+            try:
+                case = workflow.case_open(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_validation_errors(form, error)
+                status = 400
+            else:
+                messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
+                return redirect("admin:complaints_case_change", case.pk)
+        elif request.method == "POST":
+            status = 400
+        return TemplateResponse(
+            request,
+            "admin/complaints/case/step_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Open a case"),
+                "form": form,
+                "case": None,
+            },
+            status=status,
+        )
+
+    def step_view(self, request, object_id, step_name):
+        case = get_object_or_404(Case, pk=object_id)
+        step = STEPS_BY_NAME.get(step_name)
+        if step is None:
+            raise Http404(_("No such step."))
+        change_url = reverse("admin:complaints_case_change", args=[case.pk])
+        data = request.POST if request.method == "POST" else None
+        form = step.form(case, request.user, data, request.FILES or None)
+        status, error = 200, ""
+        if not step.is_available(case, request.user):
+            if step.transition or case.state in step.states:
+                raise PermissionDenied(_("You may not take this step on this case."))
+            status, error = 409, _("This step is not possible in the case's current state.")
+        elif request.method == "POST":
+            if request.POST.get("expected_state") != case.state:
+                status = 409
+                error = _("This case changed meanwhile: check it and submit again.")
+            elif not form.is_valid():
+                status = 400
+            else:
+                outcome = run_step(step, case, request.user, form)
+                if outcome.ok:
+                    messages.success(request, _("%(step)s: done.") % {"step": step.label})
+                    return redirect(change_url)
+                if outcome.status == 403:
+                    raise PermissionDenied(outcome.message)
+                status, error = outcome.status, outcome.message
+        return TemplateResponse(
+            request,
+            "admin/complaints/case/step_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": f"{case.number}: {step.label}",
+                "form": form,
+                "case": case,
+                "step": step,
+                "unmet": step.unmet(case),
+                "error": error,
+                "change_url": change_url,
+            },
+            status=status,
+        )
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["case", "kind", "amount", "approval_status", "proposed_by", "proposed_at"]
+    list_filter = ["approval_status", "kind", "outcome"]
+    search_fields = ["case__number"]
+    list_select_related = ["case", "proposed_by"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("complaints.view_offer")
+
+
+@admin.register(Voucher)
+class VoucherAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["code", "customer", "value", "min_spend", "status", "valid_until"]
+    list_filter = ["status"]
+    search_fields = ["code", "customer__buyer_id"]
+    list_select_related = ["customer"]
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "case", "kind", "transition", "actor"]
+    list_filter = ["kind", "transition"]
+    search_fields = ["case__number"]
+    list_select_related = ["case", "actor"]
+
+
+@admin.register(Contact)
+class ContactAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["contacted_at", "case", "channel", "outcome", "agent"]
+    list_filter = ["channel", "outcome"]
+    list_select_related = ["case", "agent"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["original_name", "case", "kind", "uploaded_by", "uploaded_at"]
+    list_select_related = ["case", "uploaded_by"]
+
+
+@admin.register(PolicyRule)
+class PolicyRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "category",
+        "max_amount",
+        "max_share_percent",
+        "max_days_since_delivery",
+        "active_from",
+        "active_until",
+    ]
+    list_filter = ["kind", "category"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # retire with "active until": offers keep the rule they were judged by
+
+
+@admin.register(RootCauseCategory)
+class RootCauseCategoryAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "code", "name_zh", "active", "sort_order"]
+    list_filter = ["active", "parent"]
+    search_fields = ["code", "name", "name_zh"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: cases keep their recorded causes
+
+
+admin.site.site_header = gettext_lazy("casetracker")
+admin.site.site_title = gettext_lazy("casetracker")

@@ -1,0 +1,282 @@
+"""One form per workflow step. Forms check shape; the workflow enforces rules."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    ApprovalStatus,
+    CaseSource,
+    ContactChannel,
+    ContactOutcome,
+    Customer,
+    Offer,
+    OfferOutcome,
+    Order,
+    Priority,
+    RemedyKind,
+    ResponsibleParty,
+    Review,
+    RevisionOutcome,
+    RootCauseCategory,
+    Severity,
+)
+
+User = get_user_model()
+
+BLANK = [("", "---------")]
+
+
+def case_workers():
+    """Return the active users who may work cases (agents, supervisors, admins)."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(groups__permissions__codename="work_case")
+            | Q(user_permissions__codename="work_case")
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+class StepForm(forms.Form):
+    """A form for one step on one case, for one user."""
+
+    def __init__(self, *args, case=None, user=None, **kwargs):
+        self.case = case
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+class EmptyStepForm(StepForm):
+    """A step that needs nothing but a click (propose, mark executed, close)."""
+
+
+class OpenCaseForm(forms.Form):
+    customer = forms.ModelChoiceField(Customer.objects.all(), label=_("customer"))
+    order = forms.ModelChoiceField(Order.objects.all(), required=False, label=_("order"))
+    review = forms.ModelChoiceField(Review.objects.all(), required=False, label=_("review"))
+    source = forms.ChoiceField(choices=CaseSource.choices, label=_("source"))
+    summary = forms.CharField(max_length=200, label=_("summary"))
+    demand = forms.CharField(widget=forms.Textarea, required=False, label=_("customer's demand"))
+    priority = forms.TypedChoiceField(
+        choices=Priority.choices, coerce=int, initial=Priority.NORMAL, label=_("priority")
+    )
+
+
+class DetailsForm(StepForm):
+    summary = forms.CharField(max_length=200, label=_("summary"))
+    demand = forms.CharField(widget=forms.Textarea, required=False, label=_("customer's demand"))
+    description = forms.CharField(
+        widget=forms.Textarea, required=False, label=_("the customer's account")
+    )
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("priority"))
+
+    def __init__(self, *args, case=None, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "summary": case.summary,
+                "demand": case.demand,
+                "description": case.description,
+                "priority": case.priority,
+            },
+        )
+        super().__init__(*args, case=case, **kwargs)
+
+
+class ConfirmForm(StepForm):
+    demand = forms.CharField(
+        widget=forms.Textarea,
+        label=_("customer's demand"),
+        help_text=_("Exactly what the customer asks for."),
+    )
+    description = forms.CharField(
+        widget=forms.Textarea, required=False, label=_("the customer's account")
+    )
+
+    def __init__(self, *args, case=None, **kwargs):
+        kwargs.setdefault("initial", {"demand": case.demand, "description": case.description})
+        super().__init__(*args, case=case, **kwargs)
+
+
+class AnalyzeForm(StepForm):
+    category = forms.ModelChoiceField(
+        RootCauseCategory.objects.filter(active=True).select_related("parent"),
+        label=_("category"),
+    )
+    severity = forms.TypedChoiceField(choices=Severity.choices, coerce=int, label=_("severity"))
+    responsible_party = forms.ChoiceField(
+        choices=BLANK + ResponsibleParty.choices, required=False, label=_("responsible party")
+    )
+
+    def __init__(self, *args, case=None, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "category": case.category_id,
+                "severity": case.severity,
+                "responsible_party": case.responsible_party,
+            },
+        )
+        super().__init__(*args, case=case, **kwargs)
+
+
+class OfferForm(StepForm):
+    kind = forms.ChoiceField(choices=RemedyKind.choices, label=_("remedy"))
+    amount = forms.DecimalField(
+        max_digits=10, decimal_places=2, required=False, label=_("amount (¥)")
+    )
+    min_spend = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        label=_("minimum spend (¥)"),
+        help_text=_("Vouchers only, e.g. 300 for “50 off 300”."),
+    )
+    description = forms.CharField(max_length=255, required=False, label=_("terms for the customer"))
+    reasoning = forms.CharField(
+        widget=forms.Textarea, required=False, label=_("your reasoning (for the supervisor)")
+    )
+
+
+class OfferChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj} — {obj.get_approval_status_display()}"
+
+
+class AcceptForm(StepForm):
+    offer = OfferChoiceField(Offer.objects.none(), label=_("the customer chose"))
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["offer"].queryset = Offer.objects.filter(
+            case=case,
+            outcome=OfferOutcome.OPEN,
+            approval_status__in=[ApprovalStatus.NOT_NEEDED, ApprovalStatus.APPROVED],
+        )
+
+
+class OfferDecisionForm(StepForm):
+    offer = OfferChoiceField(Offer.objects.none(), label=_("offer"))
+    note = forms.CharField(widget=forms.Textarea, required=False, label=_("note"))
+
+    def __init__(self, *args, case=None, user=None, **kwargs):
+        super().__init__(*args, case=case, user=user, **kwargs)
+        self.fields["offer"].queryset = Offer.objects.filter(
+            case=case, approval_status=ApprovalStatus.PENDING
+        ).exclude(proposed_by=user)
+
+
+class VoucherForm(StepForm):
+    valid_days = forms.IntegerField(
+        min_value=1, max_value=365, initial=30, label=_("valid for (days)")
+    )
+
+
+class ExecutionForm(StepForm):
+    reference = forms.CharField(max_length=100, label=_("refund reference or tracking number"))
+
+
+class ContactForm(StepForm):
+    channel = forms.ChoiceField(choices=ContactChannel.choices, label=_("channel"))
+    outcome = forms.ChoiceField(choices=ContactOutcome.choices, label=_("outcome"))
+    inbound = forms.BooleanField(required=False, label=_("the customer contacted us"))
+    notes = forms.CharField(widget=forms.Textarea, required=False, label=_("notes"))
+    contacted_at = forms.DateTimeField(
+        required=False, label=_("time"), help_text=_("Leave empty for now.")
+    )
+
+
+class SatisfactionForm(StepForm):
+    satisfied = forms.TypedChoiceField(
+        choices=[("yes", _("Satisfied")), ("no", _("Not satisfied"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        label=_("the customer is"),
+    )
+    score = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(1, 6)], coerce=int, label=_("score (1–5)")
+    )
+    comment = forms.CharField(widget=forms.Textarea, required=False, label=_("comment"))
+
+
+class RevisionRequestForm(StepForm):
+    channel = forms.ChoiceField(choices=ContactChannel.choices, label=_("asked via"))
+    note = forms.CharField(widget=forms.Textarea, required=False, label=_("note"))
+
+
+class RevisionOutcomeForm(StepForm):
+    outcome = forms.ChoiceField(
+        choices=[c for c in RevisionOutcome.choices if c[0]], label=_("outcome")
+    )
+    revised_rating = forms.TypedChoiceField(
+        choices=BLANK + [(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=_("new rating"),
+    )
+
+
+class LeafChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class RootCauseForm(StepForm):
+    root_cause = LeafChoiceField(
+        RootCauseCategory.objects.leaves().select_related("parent"), label=_("root cause")
+    )
+    sku = forms.CharField(max_length=64, required=False, label=_("SKU"))
+    courier = forms.CharField(max_length=50, required=False, label=_("courier"))
+    supplier = forms.CharField(max_length=100, required=False, label=_("supplier"))
+    party = forms.ChoiceField(
+        choices=BLANK + ResponsibleParty.choices, required=False, label=_("responsible party")
+    )
+    corrective_action = forms.CharField(
+        widget=forms.Textarea, required=False, label=_("corrective action")
+    )
+
+    def __init__(self, *args, case=None, **kwargs):
+        initial = {"party": case.responsible_party}
+        if case.category_id and case.category.is_leaf:
+            initial["root_cause"] = case.category_id
+        if case.order_id:
+            initial["courier"] = case.order.courier
+            item = case.order.items.first()
+            if item is not None:
+                initial.update(sku=item.sku, supplier=item.supplier)
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, case=case, **kwargs)
+
+
+class ReasonForm(StepForm):
+    reason = forms.CharField(widget=forms.Textarea, label=_("reason"))
+
+
+class OptionalReasonForm(StepForm):
+    reason = forms.CharField(widget=forms.Textarea, required=False, label=_("reason"))
+
+
+class NoteForm(StepForm):
+    text = forms.CharField(widget=forms.Textarea, label=_("note"))
+
+
+class EvidenceForm(StepForm):
+    file = forms.FileField(label=_("photo or file"))
+    description = forms.CharField(max_length=200, required=False, label=_("description"))
+
+
+class AssignForm(StepForm):
+    assignee = forms.ModelChoiceField(
+        User.objects.none(), required=False, label=_("assignee"), empty_label=_("(unassigned)")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = case_workers()
+        self.fields["assignee"].initial = self.case.assignee_id

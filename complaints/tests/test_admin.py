@@ -1,0 +1,193 @@
+"""The admin: every model is there, and case steps go through the workflow."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from complaints.models import Case, CaseEvent, CaseState
+
+from . import flows
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_agent(agent):
+    agent.is_staff = True
+    agent.save()
+    return agent
+
+
+@pytest.fixture
+def staff_supervisor(supervisor):
+    supervisor.is_staff = True
+    supervisor.save()
+    return supervisor
+
+
+def step_url(case, name):
+    return reverse("admin:complaints_case_step", args=[case.pk, name])
+
+
+def test_every_domain_model_is_in_the_admin():
+    from django.apps import apps
+
+    models = set(apps.get_app_config("complaints").get_models())
+    registered = {m for m in models if admin.site.is_registered(m)}
+    missing = {m.__name__ for m in models - registered}
+    assert missing == {"CaseNumberCounter", "OrderItem", "ReviewReply"}  # inlines / internal
+
+
+def test_case_page_offers_only_the_steps_the_user_may_take(client, staff_agent, agent2, order):
+    case = flows.opened(staff_agent, order)
+    client.force_login(staff_agent)
+    page = client.get(reverse("admin:complaints_case_change", args=[case.pk]))
+    assert page.status_code == 200
+    steps = {item["step"].name for item in page.context["case_steps"]}
+    assert {"confirm", "cancel", "record_contact", "add_note"} <= steps
+    assert not steps & {"close", "accept", "approve_offer", "mark_executed"}
+    assert b'name="state"' not in page.content  # read-only: no input for the state
+
+
+def test_a_step_posted_in_the_admin_runs_the_workflow(client, staff_agent, order):
+    case = flows.opened(staff_agent, order, demand="")
+    client.force_login(staff_agent)
+    response = client.post(
+        step_url(case, "confirm"),
+        {"expected_state": "confirming", "demand": "换一件白色的", "description": ""},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.ANALYZING
+    assert case.demand == "换一件白色的"
+    event = CaseEvent.objects.filter(case=case).first()
+    assert (event.transition, event.actor) == ("confirm", staff_agent)
+
+
+def test_a_stale_step_form_is_refused_and_keeps_the_typed_text(client, staff_agent, order):
+    case = flows.opened(staff_agent, order)
+    flows.analyzing(staff_agent, order)  # another case; this one moves on below
+    from complaints import workflow
+
+    workflow.case_confirm(case=case, actor=staff_agent)
+    client.force_login(staff_agent)
+    response = client.post(
+        step_url(case, "add_note"), {"expected_state": "confirming", "text": "客户说明天在家"}
+    )
+    assert response.status_code == 409
+    assert "changed meanwhile" in response.content.decode()
+    assert "客户说明天在家" in response.content.decode()
+    assert not CaseEvent.objects.filter(case=case, kind="note").exists()
+
+
+def test_an_unmet_guard_answers_409_with_its_reason(client, staff_agent, order):
+    case = flows.root_cause(staff_agent, order)
+    client.force_login(staff_agent)
+    page = client.get(reverse("admin:complaints_case_change", args=[case.pk]))
+    close = next(i for i in page.context["case_steps"] if i["step"].name == "close")
+    assert close["unmet"] == ["Record the root cause (a leaf of the taxonomy) first."]
+    response = client.post(step_url(case, "close"), {"expected_state": "root_cause"})
+    assert response.status_code == 409
+    assert "Record the root cause" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).state == CaseState.ROOT_CAUSE
+
+
+def test_bad_input_is_a_form_error(client, staff_agent, staff_supervisor, order):
+    case = flows.analyzing(staff_agent, order)
+    from complaints import workflow
+
+    workflow.offer_propose(case=case, actor=staff_agent, kind="voucher", amount="80")
+    client.force_login(staff_supervisor)
+    offer = case.offers.get()
+    response = client.post(
+        step_url(case, "reject_offer"),
+        {"expected_state": "analyzing", "offer": offer.pk, "note": ""},
+    )
+    assert response.status_code == 400
+    assert "Say why the offer is rejected." in response.content.decode()
+    response = client.post(
+        step_url(case, "propose_offer"),
+        {"expected_state": "analyzing", "kind": "voucher", "amount": "-1"},
+    )
+    assert response.status_code == 400
+    assert "greater than zero" in response.content.decode()
+
+
+def test_a_colleague_cannot_take_steps_on_an_agents_case(client, staff_agent, order):
+    case = flows.opened(staff_agent, order)
+    other = UserFactory(username="agent_c", role="agent", is_staff=True)
+    client.force_login(other)
+    response = client.post(
+        step_url(case, "cancel"), {"expected_state": "confirming", "reason": "x"}
+    )
+    assert response.status_code == 403
+    assert Case.objects.get(pk=case.pk).state == CaseState.CONFIRMING
+
+
+def test_the_proposer_gets_no_approve_step(client, staff_supervisor, order):
+    case = flows.analyzing(staff_supervisor, order)
+    from complaints import workflow
+
+    workflow.offer_propose(case=case, actor=staff_supervisor, kind="voucher", amount="80")
+    client.force_login(staff_supervisor)
+    page = client.get(reverse("admin:complaints_case_change", args=[case.pk]))
+    assert "approve_offer" not in {i["step"].name for i in page.context["case_steps"]}
+    response = client.post(
+        step_url(case, "approve_offer"),
+        {"expected_state": "analyzing", "offer": case.offers.get().pk, "note": ""},
+    )
+    assert response.status_code == 403
+
+
+def test_opening_a_case_in_the_admin(client, staff_agent, order):
+    client.force_login(staff_agent)
+    response = client.post(
+        reverse("admin:complaints_case_add"),
+        {
+            "customer": order.customer.pk,
+            "order": order.pk,
+            "source": "phone",
+            "summary": "电话投诉：少发一件",
+            "demand": "补发",
+            "priority": 3,
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(summary="电话投诉：少发一件")
+    assert case.assignee == staff_agent
+    assert CaseEvent.objects.filter(case=case, kind="opened", actor=staff_agent).exists()
+
+
+def test_opening_with_someone_elses_order_is_a_form_error(client, staff_agent, order, customer):
+    from .factories import CustomerFactory
+
+    stranger = CustomerFactory()
+    client.force_login(staff_agent)
+    response = client.post(
+        reverse("admin:complaints_case_add"),
+        {
+            "customer": stranger.pk,
+            "order": order.pk,
+            "source": "chat",
+            "summary": "x",
+            "priority": 2,
+        },
+    )
+    assert response.status_code == 400
+    assert "another customer" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_case_events_cannot_be_changed_or_deleted_in_the_admin(client, admin_user, order, agent):
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    case = flows.opened(agent, order)
+    event = CaseEvent.objects.get(case=case)
+    client.force_login(admin_user)
+    change = reverse("admin:complaints_caseevent_change", args=[event.pk])
+    assert client.get(change).status_code == 200  # viewable
+    assert client.post(change, {"kind": "note"}).status_code == 403
+    delete = reverse("admin:complaints_caseevent_delete", args=[event.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert CaseEvent.objects.get(pk=event.pk).kind == "opened"
