@@ -1,0 +1,32 @@
+"""The README's promises that code can check."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+
+from complaints.management.commands.state_diagram import case_transitions, mermaid
+
+README = Path(settings.BASE_DIR, "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_state_diagram_is_the_one_the_code_draws():
+    assert "```mermaid\n" + mermaid() + "\n```" in README
+
+
+def test_state_diagram_comes_from_django_fsm_graph():
+    edges = case_transitions()
+    assert ("confirming", "analyzing", "confirm") in edges
+    assert ("verifying", "analyzing", "unsatisfied") in edges
+    assert ("closed", "analyzing", "reopen") in edges
+    assert sum(1 for edge in edges if edge[2] == "cancel") == 6
+
+
+def test_state_diagram_command_prints_the_block(capsys):
+    call_command("state_diagram")
+    assert capsys.readouterr().out.strip() == "```mermaid\n" + mermaid() + "\n```"
+
+
+def test_readme_shows_the_two_commands_and_demo_logins():
+    for text in ("make run", "make test", "agent1", "supervisor1", "admin1", "demo12345"):
+        assert text in README
