@@ -16,6 +16,7 @@ from .forms import OpenCaseForm
 from .models import (
     Case,
     CaseEvent,
+    CaseNumberCounter,
     Contact,
     Customer,
     Evidence,
@@ -316,6 +317,29 @@ class RootCauseCategoryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: cases keep their recorded causes
+
+
+@admin.register(OrderItem)
+class OrderItemAdmin(admin.ModelAdmin):
+    list_display = ["sku", "title", "quantity", "unit_price", "supplier", "order"]
+    list_filter = ["supplier"]
+    search_fields = ["sku", "title", "order__number"]
+    list_select_related = ["order"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewReply)
+class ReviewReplyAdmin(admin.ModelAdmin):
+    list_display = ["review", "status", "author", "published_at"]
+    list_filter = ["status"]
+    list_select_related = ["review", "author"]
+
+
+@admin.register(CaseNumberCounter)
+class CaseNumberCounterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["year", "last"]
 
 
 admin.site.site_header = gettext_lazy("casetracker")
