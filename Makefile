@@ -46,7 +46,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime-installed
 
-run: $(VENV)/.runtime-installed
+# Local settings for manage.py run by hand; production sets real variables.
+.env:
+	@printf '# Local development settings (not committed, never deployed).\nDEBUG=1\n' > $@
+
+run: $(VENV)/.runtime-installed .env
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_demo
 	@echo ""
@@ -58,7 +62,7 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed .env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run

@@ -1,5 +1,9 @@
 """Settings for casetracker, read from the environment.
 
+A developer's checkout may keep local values in ``.env`` (KEY=VALUE lines,
+never committed; ``make run`` writes one with DEBUG=1). Real environment
+variables win over it.
+
 DATABASE_URL  database (default: SQLite file db.sqlite3 beside manage.py)
 SECRET_KEY    required unless DEBUG is on
 DEBUG         "1"/"true" for development (default off)
@@ -14,6 +18,21 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def load_env_file(path: Path) -> None:
+    """Copy KEY=VALUE lines of ``path`` into os.environ where not already set."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        os.environ.setdefault(key.strip(), value.strip().strip("\"'"))
+
+
+load_env_file(BASE_DIR / ".env")
 
 
 def env_bool(name: str, default: bool = False) -> bool:

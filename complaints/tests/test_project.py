@@ -30,3 +30,28 @@ def test_state_diagram_command_prints_the_block(capsys):
 def test_readme_shows_the_two_commands_and_demo_logins():
     for text in ("make run", "make test", "agent1", "supervisor1", "admin1", "demo12345"):
         assert text in README
+
+
+def _settings_in_subprocess(**env):
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(env, DJANGO_SETTINGS_MODULE="casetracker.settings")
+    return subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.DEBUG)"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = _settings_in_subprocess(DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    result = _settings_in_subprocess(DEBUG="0", SECRET_KEY="x" * 60)
+    assert result.returncode == 0 and result.stdout.strip() == "False"
