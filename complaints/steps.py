@@ -21,8 +21,8 @@ from .models import (
     RevisionOutcome,
     Voucher,
 )
-from .models.cases import may_work_case
-from .workflow.cases import REVISION_STATES
+from .models.case_rules import may_work_case
+from .workflow.followup import REVISION_STATES
 from .workflow.offers import PROPOSAL_STATES, REFERENCE_KINDS
 
 

@@ -3,21 +3,17 @@
 from .cases import (
     OPEN_STATES,
     Case,
-    CaseEvent,
     CaseNumberCounter,
     CaseSource,
     CaseState,
-    Contact,
-    ContactChannel,
-    ContactOutcome,
-    EventKind,
-    Evidence,
     Priority,
     ResponsibleParty,
     Severity,
 )
 from .common import Marketplace
+from .contacts import Contact, ContactChannel, ContactOutcome, Evidence
 from .customers import Customer, Motive, Temperament
+from .events import CaseEvent, EventKind
 from .offers import ApprovalStatus, Offer, OfferOutcome
 from .orders import Order, OrderItem
 from .policy import REFUND_KINDS, PolicyRule, RemedyKind

@@ -1,8 +1,6 @@
-"""The case aggregate: Case (a state machine), its audit trail, evidence and
-contacts with the customer."""
-
-from datetime import timedelta
-from pathlib import PurePath
+"""The case aggregate root: Case, a state machine whose transitions carry the
+routine's rules. Its audit trail is in events.py, contacts and evidence in
+contacts.py, the guards and the work permission in case_rules.py."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,8 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from ..conf import setting
-from .offers import ApprovalStatus, OfferOutcome
+from .case_rules import (
+    accepted_offer_cleared,
+    demand_recorded,
+    execution_complete,
+    followed_up_after_execution,
+    has_open_offer,
+    may_work_case,
+    root_cause_recorded,
+    within_reopen_window,
+)
 
 
 class CaseState(models.TextChoices):
@@ -68,79 +74,6 @@ class ResponsibleParty(models.TextChoices):
     PLATFORM = "platform", _("Marketplace")
     CUSTOMER = "customer", _("Customer")
     UNKNOWN = "unknown", _("Unknown")
-
-
-def guard(message):
-    """Attach the message shown when this transition condition is not met."""
-
-    def decorate(condition):
-        condition.message = message
-        return condition
-
-    return decorate
-
-
-@guard(_("Write down what the customer asks for first."))
-def demand_recorded(case) -> bool:
-    return bool(case.demand.strip())
-
-
-@guard(_("Propose at least one offer first."))
-def has_open_offer(case) -> bool:
-    return (
-        case.offers.filter(outcome=OfferOutcome.OPEN)
-        .exclude(approval_status=ApprovalStatus.REJECTED)
-        .exists()
-    )
-
-
-@guard(_("The customer's choice must be an open offer inside policy or approved."))
-def accepted_offer_cleared(case) -> bool:
-    offer = case.accepted_offer
-    return (
-        offer is not None
-        and offer.case_id == case.pk
-        and offer.outcome == OfferOutcome.OPEN
-        and offer.is_cleared
-    )
-
-
-@guard(_("Finish every execution step of the chosen remedy first."))
-def execution_complete(case) -> bool:
-    offer = case.accepted_offer
-    return offer is not None and offer.execution_complete
-
-
-@guard(_("Record a follow-up contact with the customer after execution first."))
-def followed_up_after_execution(case) -> bool:
-    return (
-        case.executed_at is not None
-        and case.contacts.filter(
-            outcome__in=Contact.REACHED_OUTCOMES, contacted_at__gte=case.executed_at
-        ).exists()
-    )
-
-
-@guard(_("Record the root cause (a leaf of the taxonomy) first."))
-def root_cause_recorded(case) -> bool:
-    return case.root_cause_id is not None and case.root_cause.parent_id is not None
-
-
-@guard(_("The reopen window has passed."))
-def within_reopen_window(case) -> bool:
-    window = timedelta(days=setting("REOPEN_WINDOW_DAYS"))
-    return case.closed_at is not None and timezone.now() - case.closed_at <= window
-
-
-def may_work_case(case, user) -> bool:
-    """Return whether ``user`` may act on ``case``.
-
-    Agents work unassigned cases and their own; supervisors (who may
-    reassign) work any case.
-    """
-    if user is None or not user.is_active or not user.has_perm("complaints.work_case"):
-        return False
-    return case.assignee_id in (None, user.pk) or user.has_perm("complaints.reassign_case")
 
 
 class CaseQuerySet(models.QuerySet):
@@ -440,166 +373,3 @@ class Case(ConcurrentTransitionMixin, models.Model):
         self.satisfaction_score = score
         self.satisfaction_comment = comment
         self.verified_at = timezone.now()
-
-
-class EventKind(models.TextChoices):
-    OPENED = "opened", _("Opened")
-    TRANSITION = "transition", _("State change")
-    NOTE = "note", _("Note")
-    CONTACT = "contact", _("Contact")
-    EVIDENCE = "evidence", _("Evidence")
-    ANALYSIS = "analysis", _("Analysis")
-    DETAILS = "details", _("Details changed")
-    ASSIGNMENT = "assignment", _("Assignment")
-    OFFER_PROPOSED = "offer_proposed", _("Offer proposed")
-    OFFER_CHANGED = "offer_changed", _("Offer changed")
-    OFFER_APPROVED = "offer_approved", _("Offer approved")
-    OFFER_REJECTED = "offer_rejected", _("Offer rejected")
-    VOUCHER_ISSUED = "voucher_issued", _("Voucher issued")
-    EXECUTION_STEP = "execution_step", _("Execution step done")
-    REVISION_REQUESTED = "revision_requested", _("Review revision requested")
-    REVISION_OUTCOME = "revision_outcome", _("Review revision outcome")
-    ROOT_CAUSE = "root_cause", _("Root cause recorded")
-
-
-class CaseEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise IntegrityError("The case audit trail is append-only.")
-
-    def delete(self):
-        raise IntegrityError("The case audit trail is append-only.")
-
-
-class CaseEvent(models.Model):
-    """One entry of a case's append-only audit trail."""
-
-    case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-        help_text=_("Empty for the system."),
-    )
-    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
-    transition = models.CharField(_("transition"), max_length=30, blank=True)
-    from_state = models.CharField(_("from"), max_length=20, choices=CaseState.choices, blank=True)
-    to_state = models.CharField(_("to"), max_length=20, choices=CaseState.choices, blank=True)
-    payload = models.JSONField(_("details"), default=dict, blank=True)
-
-    objects = CaseEventQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("case event")
-        verbose_name_plural = _("case events")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["case", "-created_at"], name="caseevent_case_time")]
-
-    def __str__(self):
-        return f"{self.case_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise IntegrityError("The case audit trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise IntegrityError("The case audit trail is append-only.")
-
-
-class ContactChannel(models.TextChoices):
-    PHONE = "phone", _("Phone")
-    CHAT = "chat", _("Marketplace chat")
-    SMS = "sms", _("SMS")
-    EMAIL = "email", _("E-mail")
-    OTHER = "other", _("Other")
-
-
-class ContactOutcome(models.TextChoices):
-    REACHED = "reached", _("Reached the customer")
-    WAITING = "waiting_on_customer", _("Reached; waiting on the customer")
-    NO_ANSWER = "no_answer", _("No answer")
-    LEFT_MESSAGE = "left_message", _("Left a message")
-
-
-class Contact(models.Model):
-    """A call, chat or message exchanged with the customer about the case."""
-
-    REACHED_OUTCOMES = (ContactOutcome.REACHED, ContactOutcome.WAITING)
-
-    case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("case")
-    )
-    channel = models.CharField(_("channel"), max_length=20, choices=ContactChannel.choices)
-    inbound = models.BooleanField(_("from the customer"), default=False)
-    outcome = models.CharField(_("outcome"), max_length=30, choices=ContactOutcome.choices)
-    notes = models.TextField(_("notes"), blank=True)
-    contacted_at = models.DateTimeField(_("time"), default=timezone.now)
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("agent"),
-    )
-
-    class Meta:
-        verbose_name = _("contact")
-        verbose_name_plural = _("contacts")
-        ordering = ["-contacted_at"]
-
-    def __str__(self):
-        return f"{self.get_channel_display()} {self.contacted_at:%Y-%m-%d %H:%M}"
-
-
-EVIDENCE_EXTENSIONS = {
-    ".jpg": "image",
-    ".jpeg": "image",
-    ".png": "image",
-    ".webp": "image",
-    ".gif": "image",
-    ".pdf": "document",
-    ".mp4": "video",
-}
-
-
-def evidence_path(instance, filename):
-    suffix = PurePath(filename).suffix.lower()
-    return f"evidence/{timezone.now():%Y/%m}/{instance.case.number}-{instance.token}{suffix}"
-
-
-class Evidence(models.Model):
-    """A photo or file the customer sent (damage, parcel, weight record...)."""
-
-    case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("case")
-    )
-    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
-    token = models.CharField(max_length=16, editable=False)
-    kind = models.CharField(_("kind"), max_length=20)
-    original_name = models.CharField(_("original name"), max_length=200)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    description = models.CharField(_("description"), max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("evidence")
-        verbose_name_plural = _("evidence")
-        ordering = ["uploaded_at"]
-
-    def __str__(self):
-        return self.original_name
-
-    @property
-    def is_image(self) -> bool:
-        return self.kind == "image"

@@ -10,8 +10,6 @@ TransitionNotAllowed (wrong state or unmet guard), ConcurrentTransition
 
 from ._base import CaseChanged, StepNotAllowed
 from .cases import (
-    case_add_evidence,
-    case_add_note,
     case_analyze,
     case_assign,
     case_cancel,
@@ -19,13 +17,15 @@ from .cases import (
     case_confirm,
     case_open,
     case_open_from_review,
-    case_record_contact,
+    case_reopen,
+    case_update_details,
+)
+from .followup import (
+    REVISION_STATES,
     case_record_revision_outcome,
     case_record_root_cause,
     case_record_satisfaction,
-    case_reopen,
     case_request_review_revision,
-    case_update_details,
 )
 from .offers import (
     case_accept_offer,
@@ -38,8 +38,10 @@ from .offers import (
     offer_reject,
     voucher_issue,
 )
+from .records import case_add_evidence, case_add_note, case_record_contact, validate_evidence_file
 
 __all__ = [
+    "REVISION_STATES",
     "CaseChanged",
     "StepNotAllowed",
     "case_accept_offer",
@@ -66,5 +68,6 @@ __all__ = [
     "offer_propose",
     "offer_record_execution",
     "offer_reject",
+    "validate_evidence_file",
     "voucher_issue",
 ]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from ..models import Case, CaseEvent
-from ..models.cases import may_work_case
+from ..models.case_rules import may_work_case
 from ..signals import case_event_committed
 
 logger = logging.getLogger("complaints.workflow")

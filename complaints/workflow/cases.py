@@ -1,38 +1,27 @@
-"""Operations on a case as a whole: opening, assigning, notes, contacts,
-evidence, and the routine's steps that are not about offers."""
+"""Operations on a case as a whole: opening, details, assignment, and the
+routine's steps that are not about offers or the follow-up."""
 
 import logging
-import secrets
-from datetime import timedelta
-from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..conf import setting
 from ..models import (
     OPEN_STATES,
     Case,
     CaseSource,
     CaseState,
-    Contact,
-    ContactChannel,
-    ContactOutcome,
     EventKind,
-    Evidence,
     Priority,
     ResponsibleParty,
     Review,
-    RevisionOutcome,
     RootCauseCategory,
     Severity,
 )
-from ..models.cases import EVIDENCE_EXTENSIONS, allocate_case_number
+from ..models.cases import allocate_case_number
 from ._base import (
-    StepNotAllowed,
     field_error,
     lock_case,
     record_event,
@@ -43,9 +32,6 @@ from ._base import (
 )
 
 logger = logging.getLogger("complaints.workflow")
-
-# A contact time this far ahead of the server clock is a typing mistake.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _can_work_cases(user) -> bool:
@@ -252,139 +238,6 @@ def _notify_assignee_on_commit(case, assignee) -> None:
     transaction.on_commit(send)
 
 
-def case_add_note(*, case, actor, text: str):
-    """Add an internal note to the case's timeline."""
-    text = (text or "").strip()
-    if not text:
-        raise field_error("text", _("The note is empty."), "required")
-    with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
-        require_perm(actor, "complaints.work_case", _("You may not work cases."))
-        return record_event(case, actor, EventKind.NOTE, payload={"text": text})
-
-
-def case_record_contact(
-    *,
-    case,
-    actor,
-    channel: str,
-    outcome: str,
-    notes: str = "",
-    inbound: bool = False,
-    contacted_at=None,
-) -> Contact:
-    """Record a call, chat or message with the customer.
-
-    The first contact is the case's first response.
-    """
-    now = timezone.now()
-    contacted_at = contacted_at or now
-    errors = {}
-    if channel not in ContactChannel.values:
-        errors["channel"] = ValidationError(_("Unknown channel."), code="invalid_choice")
-    if outcome not in ContactOutcome.values:
-        errors["outcome"] = ValidationError(_("Unknown outcome."), code="invalid_choice")
-    if contacted_at > now + CLOCK_SKEW:
-        errors["contacted_at"] = ValidationError(
-            _("The contact time is in the future."), code="future"
-        )
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        case = lock_case(case)
-        require_may_work(case, actor)
-        require_state(case, OPEN_STATES, _("Record a contact"))
-        if contacted_at < case.created_at:
-            raise field_error(
-                "contacted_at", _("The contact time is before the case was opened."), "before_case"
-            )
-        contact = Contact.objects.create(
-            case=case,
-            agent=actor,
-            channel=channel,
-            outcome=outcome,
-            notes=notes.strip(),
-            inbound=inbound,
-            contacted_at=contacted_at,
-        )
-        if case.first_response_at is None:
-            case.first_response_at = contacted_at
-            case.save(update_fields=["first_response_at", "updated_at"])
-        record_event(
-            case,
-            actor,
-            EventKind.CONTACT,
-            payload={
-                "contact": contact.pk,
-                "channel": channel,
-                "outcome": outcome,
-                "inbound": inbound,
-                "notes": contact.notes,
-                "contacted_at": contacted_at,
-            },
-        )
-    return contact
-
-
-def validate_evidence_file(upload) -> str:
-    """Return the evidence kind of ``upload`` or raise ValidationError."""
-    name = upload.name or ""
-    suffix = PurePath(name).suffix.lower()
-    kind = EVIDENCE_EXTENSIONS.get(suffix)
-    if kind is None:
-        raise field_error(
-            "file", _("Upload a photo (JPEG, PNG, WebP, GIF), a PDF or an MP4 video."), "file_type"
-        )
-    limit = setting("EVIDENCE_MAX_BYTES")
-    if upload.size > limit:
-        raise field_error(
-            "file", _("The file is larger than %(mb)s MB.") % {"mb": limit // 2**20}, "file_size"
-        )
-    if upload.size == 0:
-        raise field_error("file", _("The file is empty."), "file_empty")
-    if kind == "image":
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            upload.seek(0)
-            with Image.open(upload) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise field_error(
-                "file", _("The file is not a readable image."), "file_corrupt"
-            ) from exc
-        finally:
-            upload.seek(0)
-    return kind
-
-
-def case_add_evidence(*, case, actor, file, description: str = "") -> Evidence:
-    """Attach a photo or document the customer sent."""
-    kind = validate_evidence_file(file)
-    with transaction.atomic():
-        case = lock_case(case)
-        require_may_work(case, actor)
-        require_state(case, OPEN_STATES, _("Add evidence"))
-        evidence = Evidence(
-            case=case,
-            kind=kind,
-            original_name=PurePath(file.name).name[:200],
-            size=file.size,
-            description=description.strip(),
-            uploaded_by=actor,
-            token=secrets.token_hex(8),
-        )
-        evidence.file.save(file.name, file, save=False)
-        evidence.save()
-        record_event(
-            case,
-            actor,
-            EventKind.EVIDENCE,
-            payload={"evidence": evidence.pk, "name": evidence.original_name, "kind": kind},
-        )
-    return evidence
-
-
 def case_confirm(*, case, actor, demand=None, description=None) -> Case:
     """Step 1: the issue and the customer's demand are written down."""
     with transaction.atomic():
@@ -430,131 +283,6 @@ def case_analyze(*, case, actor, category, severity: int, responsible_party: str
     return case
 
 
-def case_record_satisfaction(
-    *, case, actor, satisfied: bool, score: int, comment: str = ""
-) -> Case:
-    """Step 5: the follow-up asked the customer; satisfied moves on, not
-    satisfied goes back to analysis."""
-    if score not in range(1, 6):
-        raise field_error("score", _("Satisfaction is a score from 1 to 5."), "invalid_score")
-    with transaction.atomic():
-        case = lock_case(case)
-        run_transition(
-            case,
-            actor,
-            "satisfied" if satisfied else "unsatisfied",
-            payload={"score": score, "comment": comment},
-            score=score,
-            comment=comment,
-        )
-    return case
-
-
-REVISION_STATES = (CaseState.VERIFYING, CaseState.ROOT_CAUSE, CaseState.CLOSED)
-
-
-def case_request_review_revision(*, case, actor, channel: str, note: str = "") -> Case:
-    """Politely ask the reviewer whether they would revise their review."""
-    if channel not in ContactChannel.values:
-        raise field_error("channel", _("Unknown channel."), "invalid_choice")
-    with transaction.atomic():
-        case = lock_case(case)
-        require_may_work(case, actor)
-        if case.review_id is None:
-            raise StepNotAllowed(_("This case has no review to revise."))
-        require_state(case, REVISION_STATES, _("Ask for a review revision"))
-        review = Review.objects.select_for_update().get(pk=case.review_id)
-        if review.revision_requested_at is not None:
-            raise StepNotAllowed(_("A revision was already requested for this review."))
-        review.revision_requested_at = timezone.now()
-        review.revision_requested_by = actor
-        review.revision_request_channel = channel
-        review.save()
-        record_event(
-            case,
-            actor,
-            EventKind.REVISION_REQUESTED,
-            payload={"review": review.external_id, "channel": channel, "note": note.strip()},
-        )
-    return case
-
-
-def case_record_revision_outcome(*, case, actor, outcome: str, revised_rating=None) -> Case:
-    """Record what the reviewer did after being asked."""
-    if outcome not in RevisionOutcome.values or outcome == RevisionOutcome.PENDING:
-        raise field_error("outcome", _("Choose an outcome."), "invalid_choice")
-    if outcome == RevisionOutcome.REVISED and revised_rating not in range(1, 6):
-        raise field_error("revised_rating", _("Give the new rating (1–5)."), "required")
-    with transaction.atomic():
-        case = lock_case(case)
-        require_may_work(case, actor)
-        if case.review_id is None:
-            raise StepNotAllowed(_("This case has no review to revise."))
-        review = Review.objects.select_for_update().get(pk=case.review_id)
-        if review.revision_requested_at is None:
-            raise StepNotAllowed(_("No revision was requested for this review."))
-        review.revision_outcome = outcome
-        review.revised_rating = revised_rating if outcome == RevisionOutcome.REVISED else None
-        review.revised_at = timezone.now() if outcome == RevisionOutcome.REVISED else None
-        review.save()
-        record_event(
-            case,
-            actor,
-            EventKind.REVISION_OUTCOME,
-            payload={
-                "review": review.external_id,
-                "outcome": outcome,
-                "revised_rating": revised_rating,
-            },
-        )
-    return case
-
-
-def case_record_root_cause(
-    *,
-    case,
-    actor,
-    root_cause,
-    sku: str = "",
-    courier: str = "",
-    supplier: str = "",
-    party: str = "",
-    corrective_action: str = "",
-) -> Case:
-    """Step 6: why it happened, so the shop can fix it."""
-    if not isinstance(root_cause, RootCauseCategory) or not root_cause.is_leaf:
-        raise field_error(
-            "root_cause", _("Choose a specific cause (a leaf of the taxonomy)."), "leaf_required"
-        )
-    if party and party not in ResponsibleParty.values:
-        raise field_error("party", _("Unknown party."), "invalid_choice")
-    with transaction.atomic():
-        case = lock_case(case)
-        require_may_work(case, actor)
-        require_state(case, (CaseState.ROOT_CAUSE,), _("Record the root cause"))
-        case.root_cause = root_cause
-        case.root_cause_sku = sku.strip()
-        case.root_cause_courier = courier.strip()
-        case.root_cause_supplier = supplier.strip()
-        case.root_cause_party = party
-        case.corrective_action = corrective_action.strip()
-        case.save()
-        record_event(
-            case,
-            actor,
-            EventKind.ROOT_CAUSE,
-            payload={
-                "root_cause": root_cause.code,
-                "sku": case.root_cause_sku,
-                "courier": case.root_cause_courier,
-                "supplier": case.root_cause_supplier,
-                "party": party,
-                "corrective_action": case.corrective_action,
-            },
-        )
-    return case
-
-
 def case_close(*, case, actor) -> Case:
     with transaction.atomic():
         case = lock_case(case)
@@ -578,23 +306,3 @@ def case_cancel(*, case, actor, reason: str) -> Case:
         case = lock_case(case)
         run_transition(case, actor, "cancel", payload={"reason": reason.strip()}, reason=reason)
     return case
-
-
-__all__ = [
-    "case_add_evidence",
-    "case_add_note",
-    "case_analyze",
-    "case_assign",
-    "case_cancel",
-    "case_close",
-    "case_confirm",
-    "case_open",
-    "case_open_from_review",
-    "case_record_contact",
-    "case_record_revision_outcome",
-    "case_record_root_cause",
-    "case_record_satisfaction",
-    "case_reopen",
-    "case_request_review_revision",
-    "case_update_details",
-]

@@ -346,16 +346,3 @@ def case_mark_executed(*, case, actor):
         offer.executed_at = case.executed_at
         offer.save()
     return case
-
-
-__all__ = [
-    "case_accept_offer",
-    "case_mark_executed",
-    "case_propose",
-    "offer_approve",
-    "offer_change",
-    "offer_propose",
-    "offer_record_execution",
-    "offer_reject",
-    "voucher_issue",
-]

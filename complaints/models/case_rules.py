@@ -1,0 +1,84 @@
+"""The conditions of the case transitions, each with the message a user sees
+while it does not hold, and who may work a case."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import setting
+from .contacts import Contact
+from .offers import ApprovalStatus, OfferOutcome
+
+
+def guard(message):
+    """Attach the message shown when this transition condition is not met."""
+
+    def decorate(condition):
+        condition.message = message
+        return condition
+
+    return decorate
+
+
+@guard(_("Write down what the customer asks for first."))
+def demand_recorded(case) -> bool:
+    return bool(case.demand.strip())
+
+
+@guard(_("Propose at least one offer first."))
+def has_open_offer(case) -> bool:
+    return (
+        case.offers.filter(outcome=OfferOutcome.OPEN)
+        .exclude(approval_status=ApprovalStatus.REJECTED)
+        .exists()
+    )
+
+
+@guard(_("The customer's choice must be an open offer inside policy or approved."))
+def accepted_offer_cleared(case) -> bool:
+    offer = case.accepted_offer
+    return (
+        offer is not None
+        and offer.case_id == case.pk
+        and offer.outcome == OfferOutcome.OPEN
+        and offer.is_cleared
+    )
+
+
+@guard(_("Finish every execution step of the chosen remedy first."))
+def execution_complete(case) -> bool:
+    offer = case.accepted_offer
+    return offer is not None and offer.execution_complete
+
+
+@guard(_("Record a follow-up contact with the customer after execution first."))
+def followed_up_after_execution(case) -> bool:
+    return (
+        case.executed_at is not None
+        and case.contacts.filter(
+            outcome__in=Contact.REACHED_OUTCOMES, contacted_at__gte=case.executed_at
+        ).exists()
+    )
+
+
+@guard(_("Record the root cause (a leaf of the taxonomy) first."))
+def root_cause_recorded(case) -> bool:
+    return case.root_cause_id is not None and case.root_cause.parent_id is not None
+
+
+@guard(_("The reopen window has passed."))
+def within_reopen_window(case) -> bool:
+    window = timedelta(days=setting("REOPEN_WINDOW_DAYS"))
+    return case.closed_at is not None and timezone.now() - case.closed_at <= window
+
+
+def may_work_case(case, user) -> bool:
+    """Return whether ``user`` may act on ``case``.
+
+    Agents work unassigned cases and their own; supervisors (who may
+    reassign) work any case.
+    """
+    if user is None or not user.is_active or not user.has_perm("complaints.work_case"):
+        return False
+    return case.assignee_id in (None, user.pk) or user.has_perm("complaints.reassign_case")

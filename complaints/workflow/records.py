@@ -1,0 +1,167 @@
+"""What agents add to a case as they work it: notes, contacts with the
+customer, evidence."""
+
+import secrets
+from datetime import timedelta
+from pathlib import PurePath
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..conf import setting
+from ..models import (
+    OPEN_STATES,
+    Case,
+    Contact,
+    ContactChannel,
+    ContactOutcome,
+    EventKind,
+    Evidence,
+)
+from ..models.contacts import EVIDENCE_EXTENSIONS
+from ._base import (
+    field_error,
+    lock_case,
+    record_event,
+    require_may_work,
+    require_perm,
+    require_state,
+)
+
+# A contact time this far ahead of the server clock is a typing mistake.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def case_add_note(*, case, actor, text: str):
+    """Add an internal note to the case's timeline."""
+    text = (text or "").strip()
+    if not text:
+        raise field_error("text", _("The note is empty."), "required")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        require_perm(actor, "complaints.work_case", _("You may not work cases."))
+        return record_event(case, actor, EventKind.NOTE, payload={"text": text})
+
+
+def case_record_contact(
+    *,
+    case,
+    actor,
+    channel: str,
+    outcome: str,
+    notes: str = "",
+    inbound: bool = False,
+    contacted_at=None,
+) -> Contact:
+    """Record a call, chat or message with the customer.
+
+    The first contact is the case's first response.
+    """
+    now = timezone.now()
+    contacted_at = contacted_at or now
+    errors = {}
+    if channel not in ContactChannel.values:
+        errors["channel"] = ValidationError(_("Unknown channel."), code="invalid_choice")
+    if outcome not in ContactOutcome.values:
+        errors["outcome"] = ValidationError(_("Unknown outcome."), code="invalid_choice")
+    if contacted_at > now + CLOCK_SKEW:
+        errors["contacted_at"] = ValidationError(
+            _("The contact time is in the future."), code="future"
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        case = lock_case(case)
+        require_may_work(case, actor)
+        require_state(case, OPEN_STATES, _("Record a contact"))
+        if contacted_at < case.created_at:
+            raise field_error(
+                "contacted_at", _("The contact time is before the case was opened."), "before_case"
+            )
+        contact = Contact.objects.create(
+            case=case,
+            agent=actor,
+            channel=channel,
+            outcome=outcome,
+            notes=notes.strip(),
+            inbound=inbound,
+            contacted_at=contacted_at,
+        )
+        if case.first_response_at is None:
+            case.first_response_at = contacted_at
+            case.save(update_fields=["first_response_at", "updated_at"])
+        record_event(
+            case,
+            actor,
+            EventKind.CONTACT,
+            payload={
+                "contact": contact.pk,
+                "channel": channel,
+                "outcome": outcome,
+                "inbound": inbound,
+                "notes": contact.notes,
+                "contacted_at": contacted_at,
+            },
+        )
+    return contact
+
+
+def validate_evidence_file(upload) -> str:
+    """Return the evidence kind of ``upload`` or raise ValidationError."""
+    name = upload.name or ""
+    suffix = PurePath(name).suffix.lower()
+    kind = EVIDENCE_EXTENSIONS.get(suffix)
+    if kind is None:
+        raise field_error(
+            "file", _("Upload a photo (JPEG, PNG, WebP, GIF), a PDF or an MP4 video."), "file_type"
+        )
+    limit = setting("EVIDENCE_MAX_BYTES")
+    if upload.size > limit:
+        raise field_error(
+            "file", _("The file is larger than %(mb)s MB.") % {"mb": limit // 2**20}, "file_size"
+        )
+    if upload.size == 0:
+        raise field_error("file", _("The file is empty."), "file_empty")
+    if kind == "image":
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            upload.seek(0)
+            with Image.open(upload) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise field_error(
+                "file", _("The file is not a readable image."), "file_corrupt"
+            ) from exc
+        finally:
+            upload.seek(0)
+    return kind
+
+
+def case_add_evidence(*, case, actor, file, description: str = "") -> Evidence:
+    """Attach a photo or document the customer sent."""
+    kind = validate_evidence_file(file)
+    with transaction.atomic():
+        case = lock_case(case)
+        require_may_work(case, actor)
+        require_state(case, OPEN_STATES, _("Add evidence"))
+        evidence = Evidence(
+            case=case,
+            kind=kind,
+            original_name=PurePath(file.name).name[:200],
+            size=file.size,
+            description=description.strip(),
+            uploaded_by=actor,
+            token=secrets.token_hex(8),
+        )
+        evidence.file.save(file.name, file, save=False)
+        evidence.save()
+        record_event(
+            case,
+            actor,
+            EventKind.EVIDENCE,
+            payload={"evidence": evidence.pk, "name": evidence.original_name, "kind": kind},
+        )
+    return evidence
