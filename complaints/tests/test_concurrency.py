@@ -1,0 +1,87 @@
+"""Real threads, real connections: two people acting on one case at once."""
+
+import threading
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from complaints import workflow
+from complaints.models import Case, CaseEvent, CaseState, Voucher
+
+from . import flows
+
+# serialized_rollback restores what the data migrations seeded (groups, taxonomy).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+THREADS = 8
+
+
+def race(target, *args):
+    """Run ``target`` in THREADS threads released together; return their outcomes."""
+    barrier = threading.Barrier(THREADS)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait()
+            target(*args)
+            outcomes.append("ok")
+        except (ConcurrentTransition, TransitionNotAllowed) as error:
+            outcomes.append(f"conflict: {error}")
+        except PermissionDenied as error:
+            outcomes.append(f"denied: {error}")
+        except Exception as error:  # anything else is a defect the test must show
+            outcomes.append(f"error: {type(error).__name__}: {error}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_the_same_transition_fired_at_once_succeeds_exactly_once(agent, order):
+    case = flows.opened(agent, order)
+    stale = Case.objects.get(pk=case.pk)
+    outcomes = race(lambda: workflow.case_confirm(case=stale, actor=agent))
+    assert outcomes.count("ok") == 1, outcomes
+    assert all(o.startswith("conflict") for o in outcomes if o != "ok"), outcomes
+    assert Case.objects.get(pk=case.pk).state == CaseState.ANALYZING
+    assert CaseEvent.objects.filter(case=case, transition="confirm").count() == 1
+
+
+def test_issuing_the_same_voucher_at_once_issues_one(agent, order):
+    case, offer = flows.executing(agent, order)
+    outcomes = race(lambda: workflow.voucher_issue(case=case, actor=agent))
+    assert outcomes == ["ok"] * THREADS
+    assert Voucher.objects.filter(offer=offer).count() == 1
+    assert CaseEvent.objects.filter(case=case, kind="voucher_issued").count() == 1
+
+
+def test_approve_and_reject_at_once_decide_once(agent, supervisor, supervisor2, order):
+    offer = workflow.offer_propose(
+        case=flows.analyzing(agent, order), actor=agent, kind="voucher", amount="60"
+    )
+
+    def decide():
+        if threading.get_ident() % 2:
+            workflow.offer_approve(offer=offer, actor=supervisor, note="可以")
+        else:
+            workflow.offer_reject(offer=offer, actor=supervisor2, note="不行")
+
+    outcomes = race(decide)
+    assert outcomes.count("ok") == 1, outcomes
+    decisions = CaseEvent.objects.filter(kind__in=["offer_approved", "offer_rejected"])
+    assert decisions.count() == 1
+
+
+def test_case_numbers_stay_unique_under_concurrent_openings(agent, order):
+    outcomes = race(lambda: flows.opened(agent, order))
+    assert outcomes == ["ok"] * THREADS
+    numbers = list(Case.objects.values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == THREADS
