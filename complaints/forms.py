@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -42,7 +43,16 @@ def case_workers():
     )
 
 
-class StepForm(forms.Form):
+class CapitalisedLabelsMixin:
+    """Start labels with a capital, as model forms do with verbose names."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.label = capfirst(field.label)
+
+
+class StepForm(CapitalisedLabelsMixin, forms.Form):
     """A form for one step on one case, for one user."""
 
     def __init__(self, *args, case=None, user=None, **kwargs):
@@ -55,7 +65,7 @@ class EmptyStepForm(StepForm):
     """A step that needs nothing but a click (propose, mark executed, close)."""
 
 
-class OpenCaseForm(forms.Form):
+class OpenCaseForm(CapitalisedLabelsMixin, forms.Form):
     customer = forms.ModelChoiceField(Customer.objects.all(), label=_("customer"))
     order = forms.ModelChoiceField(Order.objects.all(), required=False, label=_("order"))
     review = forms.ModelChoiceField(Review.objects.all(), required=False, label=_("review"))
