@@ -24,6 +24,7 @@ from .models import (
     Order,
     OrderItem,
     PolicyRule,
+    ReplyTemplate,
     Review,
     ReviewReply,
     RootCauseCategory,
@@ -340,6 +341,14 @@ class ReviewReplyAdmin(admin.ModelAdmin):
 @admin.register(CaseNumberCounter)
 class CaseNumberCounterAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["year", "last"]
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "topic", "active", "sort_order"]
+    list_filter = ["topic", "active"]
+    search_fields = ["title", "body"]
+    list_editable = ["active", "sort_order"]
 
 
 admin.site.site_header = gettext_lazy("casetracker")

@@ -9,6 +9,10 @@ DEFAULTS = {
     "SERIAL_COMPLAINANT_DAYS": 90,
     "VOUCHER_VALIDITY_DAYS": 30,
     "EVIDENCE_MAX_BYTES": 10 * 2**20,
+    # Hours to the first response and to resolution, by priority (1 low .. 4 urgent).
+    "FIRST_RESPONSE_HOURS": {1: 24, 2: 8, 3: 2, 4: 1},
+    "RESOLUTION_HOURS": {1: 168, 2: 72, 3: 48, 4: 24},
+    "DUE_SOON_HOURS": 4,
 }
 
 

@@ -24,6 +24,7 @@ _READ = [
         "voucher",
         "policyrule",
         "rootcausecategory",
+        "replytemplate",
     )
 ]
 
@@ -57,6 +58,9 @@ ADMIN_PERMISSIONS = [
     *SUPERVISOR_PERMISSIONS,
     "add_policyrule",
     "change_policyrule",
+    "add_replytemplate",
+    "change_replytemplate",
+    "delete_replytemplate",
     "add_rootcausecategory",
     "change_rootcausecategory",
     "export_rootcauses",
@@ -89,7 +93,25 @@ def sync_role_permissions(apps):
         permissions = []
         for dotted in codenames:
             app_label, codename = dotted.split(".") if "." in dotted else ("complaints", dotted)
-            permissions.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is None:
+                if _model_not_there_yet(apps, app_label, codename):
+                    continue  # a later migration adds the model and syncs again
+                raise LookupError(f"Permission {app_label}.{codename} does not exist.")
+            permissions.append(permission)
         group.permissions.set(permissions)
+
+
+def _model_not_there_yet(apps, app_label: str, codename: str) -> bool:
+    """Return whether ``codename`` is a default permission of a model that the
+    migration state being run does not have yet."""
+    action, _sep, model_name = codename.partition("_")
+    if action not in {"add", "change", "delete", "view"}:
+        return False
+    try:
+        apps.get_model(app_label, model_name)
+    except LookupError:
+        return True
+    return False

@@ -17,12 +17,14 @@ from .events import CaseEvent, EventKind
 from .offers import ApprovalStatus, Offer, OfferOutcome
 from .orders import Order, OrderItem
 from .policy import REFUND_KINDS, PolicyRule, RemedyKind
+from .replies import PLACEHOLDERS, ReplyTemplate, ReplyTopic
 from .reviews import REPLY_MAX_LENGTH, ReplyStatus, Review, ReviewReply, RevisionOutcome
 from .rootcause import RootCauseCategory
 from .vouchers import Voucher, VoucherStatus
 
 __all__ = [
     "OPEN_STATES",
+    "PLACEHOLDERS",
     "REFUND_KINDS",
     "REPLY_MAX_LENGTH",
     "ApprovalStatus",
@@ -47,6 +49,8 @@ __all__ = [
     "Priority",
     "RemedyKind",
     "ReplyStatus",
+    "ReplyTemplate",
+    "ReplyTopic",
     "ResponsibleParty",
     "Review",
     "ReviewReply",

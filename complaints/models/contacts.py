@@ -52,17 +52,6 @@ class Contact(models.Model):
         return f"{self.get_channel_display()} {self.contacted_at:%Y-%m-%d %H:%M}"
 
 
-EVIDENCE_EXTENSIONS = {
-    ".jpg": "image",
-    ".jpeg": "image",
-    ".png": "image",
-    ".webp": "image",
-    ".gif": "image",
-    ".pdf": "document",
-    ".mp4": "video",
-}
-
-
 def evidence_path(instance, filename):
     suffix = PurePath(filename).suffix.lower()
     return f"evidence/{timezone.now():%Y/%m}/{instance.case.number}-{instance.token}{suffix}"
@@ -75,6 +64,10 @@ class Evidence(models.Model):
         "complaints.Case", on_delete=models.PROTECT, related_name="evidence", verbose_name=_("case")
     )
     file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    thumbnail = models.FileField(
+        _("thumbnail"), upload_to=evidence_path, max_length=200, blank=True
+    )
+    content_type = models.CharField(_("content type"), max_length=50, blank=True)
     token = models.CharField(max_length=16, editable=False)
     kind = models.CharField(_("kind"), max_length=20)
     original_name = models.CharField(_("original name"), max_length=200)

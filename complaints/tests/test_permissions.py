@@ -126,3 +126,17 @@ def test_inactive_users_lose_their_rights(agent, order):
     agent.save()
     with pytest.raises(PermissionDenied):
         workflow.case_confirm(case=case, actor=agent)
+
+
+def test_every_listed_role_permission_exists_and_is_granted():
+    from django.contrib.auth.models import Group
+
+    from complaints.roles import ROLE_PERMISSIONS
+
+    for role, codenames in ROLE_PERMISSIONS.items():
+        granted = {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in Group.objects.get(name=role).permissions.select_related("content_type")
+        }
+        wanted = {name if "." in name else f"complaints.{name}" for name in codenames}
+        assert granted == wanted, role

@@ -38,7 +38,7 @@ from .offers import (
     offer_reject,
     voucher_issue,
 )
-from .records import case_add_evidence, case_add_note, case_record_contact, validate_evidence_file
+from .records import case_add_evidence, case_add_note, case_record_contact
 
 __all__ = [
     "REVISION_STATES",
@@ -68,6 +68,5 @@ __all__ = [
     "offer_propose",
     "offer_record_execution",
     "offer_reject",
-    "validate_evidence_file",
     "voucher_issue",
 ]

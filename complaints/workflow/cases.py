@@ -6,6 +6,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -21,6 +22,7 @@ from ..models import (
     Severity,
 )
 from ..models.cases import allocate_case_number
+from ..sla import due_times
 from ._base import (
     field_error,
     lock_case,
@@ -98,8 +100,13 @@ def case_open(
                 raise ValidationError(
                     _("This review already has an open case."), code="duplicate_review_case"
                 )
+        opened_at = timezone.now()
+        first_response_due, resolution_due = due_times(priority=priority, opened_at=opened_at)
         case = Case.objects.create(
-            number=allocate_case_number(),
+            number=allocate_case_number(opened_at),
+            created_at=opened_at,
+            first_response_due=first_response_due,
+            resolution_due=resolution_due,
             source=source,
             customer=customer,
             order=order,
@@ -173,6 +180,11 @@ def case_update_details(
                 setattr(case, field, value)
         if not changes:
             return case
+        if "priority" in changes:
+            case.first_response_due, case.resolution_due = due_times(
+                priority=case.priority, opened_at=case.created_at
+            )
+            changes["resolution_due"] = case.resolution_due
         case.save()
         record_event(case, actor, EventKind.DETAILS, payload=changes)
     return case

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..conf import setting
 from ..models import (
     OPEN_STATES,
     Case,
@@ -20,7 +19,7 @@ from ..models import (
     EventKind,
     Evidence,
 )
-from ..models.contacts import EVIDENCE_EXTENSIONS
+from ..uploads import clean_evidence
 from ._base import (
     field_error,
     lock_case,
@@ -108,60 +107,39 @@ def case_record_contact(
     return contact
 
 
-def validate_evidence_file(upload) -> str:
-    """Return the evidence kind of ``upload`` or raise ValidationError."""
-    name = upload.name or ""
-    suffix = PurePath(name).suffix.lower()
-    kind = EVIDENCE_EXTENSIONS.get(suffix)
-    if kind is None:
-        raise field_error(
-            "file", _("Upload a photo (JPEG, PNG, WebP, GIF), a PDF or an MP4 video."), "file_type"
-        )
-    limit = setting("EVIDENCE_MAX_BYTES")
-    if upload.size > limit:
-        raise field_error(
-            "file", _("The file is larger than %(mb)s MB.") % {"mb": limit // 2**20}, "file_size"
-        )
-    if upload.size == 0:
-        raise field_error("file", _("The file is empty."), "file_empty")
-    if kind == "image":
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            upload.seek(0)
-            with Image.open(upload) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise field_error(
-                "file", _("The file is not a readable image."), "file_corrupt"
-            ) from exc
-        finally:
-            upload.seek(0)
-    return kind
-
-
 def case_add_evidence(*, case, actor, file, description: str = "") -> Evidence:
-    """Attach a photo or document the customer sent."""
-    kind = validate_evidence_file(file)
+    """Attach a photo or document the customer sent.
+
+    The file is checked by its content; photos are stored re-encoded without
+    their metadata, with a thumbnail (see complaints.uploads).
+    """
+    clean = clean_evidence(file)
     with transaction.atomic():
         case = lock_case(case)
         require_may_work(case, actor)
         require_state(case, OPEN_STATES, _("Add evidence"))
         evidence = Evidence(
             case=case,
-            kind=kind,
-            original_name=PurePath(file.name).name[:200],
-            size=file.size,
+            kind=clean.kind,
+            content_type=clean.content_type,
+            original_name=PurePath(file.name or clean.name).name[:200],
+            size=clean.content.size,
             description=description.strip(),
             uploaded_by=actor,
             token=secrets.token_hex(8),
         )
-        evidence.file.save(file.name, file, save=False)
+        evidence.file.save(clean.name, clean.content, save=False)
+        if clean.thumbnail is not None:
+            evidence.thumbnail.save(f"thumb-{clean.name}.jpg", clean.thumbnail, save=False)
         evidence.save()
         record_event(
             case,
             actor,
             EventKind.EVIDENCE,
-            payload={"evidence": evidence.pk, "name": evidence.original_name, "kind": kind},
+            payload={
+                "evidence": evidence.pk,
+                "name": evidence.original_name,
+                "kind": clean.kind,
+            },
         )
     return evidence
