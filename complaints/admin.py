@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import workflow
-from .forms import OpenCaseForm
+from .forms import NewCaseForm
 from .models import (
     Case,
     CaseEvent,
@@ -30,7 +30,8 @@ from .models import (
     RootCauseCategory,
     Voucher,
 )
-from .steps import STEPS_BY_NAME, add_validation_errors, available_steps, run_step
+from .steps import STEPS_BY_NAME, add_validation_errors, available_steps
+from .views.stepping import process_step
 
 
 class ReadOnlyMixin:
@@ -181,7 +182,7 @@ class CaseAdmin(admin.ModelAdmin):
         """Open a case through the workflow, not by saving a model form."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = OpenCaseForm(request.POST or None)
+        form = NewCaseForm(request.POST or None)
         status = 200
         if request.method == "POST" and form.is_valid():
             try:
@@ -213,27 +214,10 @@ class CaseAdmin(admin.ModelAdmin):
         if step is None:
             raise Http404(_("No such step."))
         change_url = reverse("admin:complaints_case_change", args=[case.pk])
-        data = request.POST if request.method == "POST" else None
-        form = step.form(case, request.user, data, request.FILES or None)
-        status, error = 200, ""
-        if not step.is_available(case, request.user):
-            if step.transition or case.state in step.states:
-                raise PermissionDenied(_("You may not take this step on this case."))
-            status, error = 409, _("This step is not possible in the case's current state.")
-        elif request.method == "POST":
-            if request.POST.get("expected_state") != case.state:
-                status = 409
-                error = _("This case changed meanwhile: check it and submit again.")
-            elif not form.is_valid():
-                status = 400
-            else:
-                outcome = run_step(step, case, request.user, form)
-                if outcome.ok:
-                    messages.success(request, _("%(step)s: done.") % {"step": step.label})
-                    return redirect(change_url)
-                if outcome.status == 403:
-                    raise PermissionDenied(outcome.message)
-                status, error = outcome.status, outcome.message
+        result = process_step(request, case, step)
+        if result.done:
+            messages.success(request, _("%(step)s: done.") % {"step": step.label})
+            return redirect(change_url)
         return TemplateResponse(
             request,
             "admin/complaints/case/step_form.html",
@@ -241,14 +225,14 @@ class CaseAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "title": f"{case.number}: {step.label}",
-                "form": form,
+                "form": result.form,
                 "case": case,
                 "step": step,
                 "unmet": step.unmet(case),
-                "error": error,
+                "error": result.error,
                 "change_url": change_url,
             },
-            status=status,
+            status=result.status,
         )
 
 

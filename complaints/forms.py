@@ -12,11 +12,13 @@ from .models import (
     ContactChannel,
     ContactOutcome,
     Customer,
+    Marketplace,
     Offer,
     OfferOutcome,
     Order,
     Priority,
     RemedyKind,
+    ReplyTemplate,
     ResponsibleParty,
     Review,
     RevisionOutcome,
@@ -43,16 +45,27 @@ def case_workers():
     )
 
 
-class CapitalisedLabelsMixin:
-    """Start labels with a capital, as model forms do with verbose names."""
+class StyledFormMixin:
+    """Labels start with a capital (as model forms' do) and widgets carry
+    Bootstrap's classes; rendered by templates/complaints/forms/div.html."""
+
+    template_name = "complaints/forms/div.html"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.label = capfirst(field.label)
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
-class StepForm(CapitalisedLabelsMixin, forms.Form):
+class StepForm(StyledFormMixin, forms.Form):
     """A form for one step on one case, for one user."""
 
     def __init__(self, *args, case=None, user=None, **kwargs):
@@ -65,16 +78,70 @@ class EmptyStepForm(StepForm):
     """A step that needs nothing but a click (propose, mark executed, close)."""
 
 
-class OpenCaseForm(CapitalisedLabelsMixin, forms.Form):
-    customer = forms.ModelChoiceField(Customer.objects.all(), label=_("customer"))
-    order = forms.ModelChoiceField(Order.objects.all(), required=False, label=_("order"))
-    review = forms.ModelChoiceField(Review.objects.all(), required=False, label=_("review"))
+class OrderLookupForm(forms.Form):
+    number = forms.CharField(
+        min_length=3,
+        max_length=64,
+        label=_("Order number"),
+        help_text=_("At least 3 characters of the marketplace order number."),
+    )
+
+
+class NewCaseForm(StyledFormMixin, forms.Form):
+    """Open a case: from an order, from a review, or for a customer by nickname."""
+
+    order = forms.ModelChoiceField(
+        Order.objects.all(), required=False, widget=forms.HiddenInput, label=_("order")
+    )
+    review = forms.ModelChoiceField(
+        Review.objects.all(), required=False, widget=forms.HiddenInput, label=_("review")
+    )
+    marketplace = forms.ChoiceField(
+        choices=BLANK + Marketplace.choices, required=False, label=_("marketplace")
+    )
+    buyer_id = forms.CharField(
+        max_length=100,
+        required=False,
+        label=_("customer nickname"),
+        help_text=_("Only when the case has no order."),
+    )
     source = forms.ChoiceField(choices=CaseSource.choices, label=_("source"))
     summary = forms.CharField(max_length=200, label=_("summary"))
-    demand = forms.CharField(widget=forms.Textarea, required=False, label=_("customer's demand"))
+    demand = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("customer's demand")
+    )
     priority = forms.TypedChoiceField(
         choices=Priority.choices, coerce=int, initial=Priority.NORMAL, label=_("priority")
     )
+
+    def clean(self):
+        data = super().clean()
+        order, review = data.get("order"), data.get("review")
+        if review is not None:
+            data["customer"] = review.customer
+        elif order is not None:
+            data["customer"] = order.customer
+        elif data.get("marketplace") and data.get("buyer_id"):
+            customer = Customer.objects.filter(
+                marketplace=data["marketplace"], buyer_id=data["buyer_id"].strip()
+            ).first()
+            if customer is None:
+                self.add_error(
+                    "buyer_id",
+                    forms.ValidationError(
+                        _("No customer with this nickname on this marketplace."),
+                        code="unknown_customer",
+                    ),
+                )
+            data["customer"] = customer
+        else:
+            raise forms.ValidationError(
+                _("Choose an order, or give the customer's marketplace and nickname."),
+                code="no_customer",
+            )
+        data.pop("marketplace", None)
+        data.pop("buyer_id", None)
+        return data
 
 
 class DetailsForm(StepForm):
@@ -98,14 +165,33 @@ class DetailsForm(StepForm):
         super().__init__(*args, case=case, **kwargs)
 
 
+class QuickReplyField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            ReplyTemplate.objects.filter(active=True),
+            required=False,
+            label=_("quick reply"),
+            empty_label=_("(choose a quick reply)"),
+            **kwargs,
+        )
+
+
 class ConfirmForm(StepForm):
     demand = forms.CharField(
-        widget=forms.Textarea,
+        widget=forms.Textarea(attrs={"rows": 3}),
         label=_("customer's demand"),
         help_text=_("Exactly what the customer asks for."),
     )
     description = forms.CharField(
-        widget=forms.Textarea, required=False, label=_("the customer's account")
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label=_("the customer's account"),
+        help_text=_("The whole story, the key facts, what went wrong."),
+    )
+    evidence = forms.FileField(
+        required=False,
+        label=_("evidence (photo or PDF)"),
+        help_text=_("Optional: a photo of the damage, the parcel or the weight record."),
     )
 
     def __init__(self, *args, case=None, **kwargs):
@@ -192,10 +278,15 @@ class ExecutionForm(StepForm):
 
 
 class ContactForm(StepForm):
+    quick_reply_field = "notes"
+
     channel = forms.ChoiceField(choices=ContactChannel.choices, label=_("channel"))
     outcome = forms.ChoiceField(choices=ContactOutcome.choices, label=_("outcome"))
     inbound = forms.BooleanField(required=False, label=_("the customer contacted us"))
-    notes = forms.CharField(widget=forms.Textarea, required=False, label=_("notes"))
+    quick_reply = QuickReplyField()
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("notes")
+    )
     contacted_at = forms.DateTimeField(
         required=False, label=_("time"), help_text=_("Leave empty for now.")
     )
@@ -273,7 +364,10 @@ class OptionalReasonForm(StepForm):
 
 
 class NoteForm(StepForm):
-    text = forms.CharField(widget=forms.Textarea, label=_("note"))
+    quick_reply_field = "text"
+
+    quick_reply = QuickReplyField()
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("note"))
 
 
 class EvidenceForm(StepForm):

@@ -1,11 +1,23 @@
 """Read side: selectors used by the workflow, the pages and the reports."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Case as Conditional
+from django.db.models import F, QuerySet, Sum, When
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
 
-from .models import REFUND_KINDS, Case, Offer, OfferOutcome, RemedyKind
+from .conf import setting
+from .models import (
+    OPEN_STATES,
+    REFUND_KINDS,
+    Case,
+    Offer,
+    OfferOutcome,
+    RemedyKind,
+)
 
 
 def compensated_case_count(customer, *, since: datetime, exclude_case: Case | None = None) -> int:
@@ -30,3 +42,151 @@ def refunds_committed(order, *, exclude_offer: Offer | None = None) -> Decimal:
     if exclude_offer is not None and exclude_offer.pk:
         offers = offers.exclude(pk=exclude_offer.pk)
     return offers.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+# Queues ---------------------------------------------------------------
+
+
+def with_due(cases: QuerySet) -> QuerySet:
+    """Annotate ``due_at``: the first response due until someone responded,
+    then the resolution due; the earlier of the two while both run."""
+    return cases.annotate(
+        due_at=Conditional(
+            When(
+                first_response_at__isnull=True,
+                then=Least(
+                    Coalesce("first_response_due", "resolution_due"),
+                    Coalesce("resolution_due", "first_response_due"),
+                ),
+            ),
+            default=F("resolution_due"),
+        )
+    )
+
+
+QUEUES = ("mine", "unassigned", "open", "due")
+
+
+def case_queue(name: str, *, user, now: datetime | None = None) -> QuerySet:
+    """Return the open cases of queue ``name`` for ``user``, ready to list."""
+    now = now or timezone.now()
+    cases = with_due(
+        Case.objects.filter(state__in=OPEN_STATES).select_related(
+            "customer", "order", "assignee", "category"
+        )
+    )
+    if name == "mine":
+        cases = cases.filter(assignee=user)
+    elif name == "unassigned":
+        cases = cases.filter(assignee__isnull=True)
+    elif name == "due":
+        soon = now + timedelta(hours=setting("DUE_SOON_HOURS"))
+        cases = cases.filter(due_at__lte=soon)
+    elif name != "open":
+        raise ValueError(name)
+    return cases
+
+
+def overdue(cases: QuerySet, *, now: datetime | None = None) -> QuerySet:
+    return cases.filter(due_at__lt=now or timezone.now())
+
+
+# The case page --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    past_cases: list
+    compensation: list  # executed offers with money, newest first
+    compensated_recently: int
+    serial_threshold: int
+    window_days: int
+
+    @property
+    def is_serial(self) -> bool:
+        return self.compensated_recently >= self.serial_threshold
+
+    @property
+    def compensation_total(self) -> Decimal:
+        return sum((o.amount or Decimal("0") for o in self.compensation), Decimal("0"))
+
+
+def customer_history(case: Case, *, now: datetime | None = None) -> CustomerHistory:
+    """Return the customer's other cases and the compensation they received."""
+    now = now or timezone.now()
+    days = setting("SERIAL_COMPLAINANT_DAYS")
+    past = list(
+        Case.objects.filter(customer_id=case.customer_id)
+        .exclude(pk=case.pk)
+        .select_related("root_cause")
+        .order_by("-created_at")[:20]
+    )
+    compensation = list(
+        Offer.objects.filter(case__customer_id=case.customer_id, executed_at__isnull=False)
+        .exclude(kind=RemedyKind.APOLOGY)
+        .select_related("case")
+        .order_by("-executed_at")[:20]
+    )
+    return CustomerHistory(
+        past_cases=past,
+        compensation=compensation,
+        compensated_recently=compensated_case_count(
+            case.customer, since=now - timedelta(days=days), exclude_case=case
+        ),
+        serial_threshold=setting("SERIAL_COMPLAINANT_CASES"),
+        window_days=days,
+    )
+
+
+def case_for_page(number: str) -> Case:
+    """Return the case with what its page shows in one go (raises DoesNotExist)."""
+    return with_due(
+        Case.objects.select_related(
+            "customer",
+            "order",
+            "review__reply",
+            "assignee",
+            "category__parent",
+            "root_cause__parent",
+            "accepted_offer",
+        )
+    ).get(number=number)
+
+
+def case_timeline(case: Case) -> QuerySet:
+    return case.events.select_related("actor").order_by("-created_at", "-id")
+
+
+def case_offers(case: Case) -> QuerySet:
+    return case.offers.select_related(
+        "proposed_by", "decided_by", "policy_rule", "voucher"
+    ).order_by("proposed_at", "id")
+
+
+def search_orders(number: str, *, limit: int = 10) -> QuerySet:
+    """Return orders whose number contains ``number`` (for the new-case page)."""
+    from .models import Order
+
+    number = number.strip()
+    if len(number) < 3:
+        return Order.objects.none()
+    return (
+        Order.objects.filter(number__icontains=number)
+        .select_related("customer")
+        .order_by("-paid_at")[:limit]
+    )
+
+
+def reply_values(case: Case, user) -> dict:
+    """Return the values quick-reply placeholders are filled with for ``case``."""
+    offer = case.accepted_offer
+    voucher = getattr(offer, "voucher", None) if offer is not None else None
+    customer = case.customer
+    return {
+        "customer": customer.display_name or customer.buyer_id,
+        "order": case.order.number if case.order_id else "",
+        "case": case.number,
+        "voucher_code": voucher.code if voucher is not None else "",
+        "amount": f"{offer.amount:.2f}" if offer is not None and offer.amount else "",
+        "agent": user.get_full_name() or user.get_username(),
+    }

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
@@ -93,6 +94,12 @@ class Step:
             return spec is not None and spec.has_perm(case, user)
         return case.state in self.states and self.allowed(case, user) and self.applies(case)
 
+    def possible_now(self, case: Case) -> bool:
+        """Return whether the case's state allows this step at all (anyone's)."""
+        if self.transition:
+            return _transition_spec(case, self.transition) is not None
+        return case.state in self.states and self.applies(case)
+
     def unmet(self, case: Case) -> list[str]:
         """Return the messages of this step's guards that do not hold yet."""
         if not self.transition:
@@ -102,8 +109,9 @@ class Step:
             return []
         return [str(condition.message) for condition in spec.conditions if not condition(case)]
 
-    def form(self, case: Case, user, data=None, files=None):
-        return self.form_class(data, files, case=case, user=user)
+    def form(self, case: Case, user, data=None, files=None, initial=None):
+        kwargs = {"initial": initial} if initial is not None else {}
+        return self.form_class(data, files, case=case, user=user, **kwargs)
 
 
 def _transition_spec(case, name):
@@ -115,12 +123,26 @@ def _details(case, user, data):
     return workflow.case_update_details(case=case, actor=user, **data)
 
 
+def _confirm(case, user, data):
+    """Confirm, storing the evidence sent with it in the same transaction."""
+    with transaction.atomic():
+        if data.get("evidence"):
+            workflow.case_add_evidence(case=case, actor=user, file=data["evidence"])
+        return workflow.case_confirm(
+            case=case, actor=user, demand=data["demand"], description=data["description"]
+        )
+
+
+def _without(data, *names):
+    return {key: value for key, value in data.items() if key not in names}
+
+
 STEPS = [
     Step(
         "confirm",
         _("Confirm the issue"),
         step_forms.ConfirmForm,
-        lambda case, user, data: workflow.case_confirm(case=case, actor=user, **data),
+        _confirm,
         transition="confirm",
     ),
     Step(
@@ -204,7 +226,9 @@ STEPS = [
         "record_contact",
         _("Record a contact"),
         step_forms.ContactForm,
-        lambda case, user, data: workflow.case_record_contact(case=case, actor=user, **data),
+        lambda case, user, data: workflow.case_record_contact(
+            case=case, actor=user, **_without(data, "quick_reply")
+        ),
     ),
     Step(
         "record_satisfaction",
@@ -258,7 +282,7 @@ STEPS = [
         "add_note",
         _("Add a note"),
         step_forms.NoteForm,
-        lambda case, user, data: workflow.case_add_note(case=case, actor=user, **data),
+        lambda case, user, data: workflow.case_add_note(case=case, actor=user, text=data["text"]),
         states=tuple(CaseState),
         allowed=_can_note,
     ),

@@ -1,5 +1,12 @@
 """The demo apparel shop's people, products and words (used by build_demo)."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# The demo's "today": fixed, so the fixture is the same on every rebuild;
+# load_demo moves every time in it so that this moment becomes now.
+ANCHOR = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
 CUSTOMERS = [
     # buyer id, display name, motive, temperament, tags, notes
     ("小鹿爱穿搭", "王晓丽", "taste", "perfectionist", ["VIP"], "偏爱真丝面料"),

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -263,6 +264,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"{self.number} {self.summary}"
+
+    def get_absolute_url(self):
+        return reverse("complaints:case", args=[self.number])
 
     def delete(self, *args, **kwargs):
         raise IntegrityError("Cases are never deleted; cancel them instead.")

@@ -90,3 +90,17 @@ def test_build_demo_plays_the_shop_through_the_workflow():
     # Everything went through the workflow: every transition left its event.
     closed = Case.objects.filter(state="closed")
     assert all(c.events.filter(kind="transition", transition="close").exists() for c in closed)
+
+
+def test_load_demo_moves_the_demo_to_today():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    call_command("load_demo")
+    now = timezone.now()
+    newest = Case.objects.order_by("-created_at").first().created_at
+    assert now - timedelta(days=3) < newest <= now + timedelta(hours=1)
+    assert not CaseEvent.objects.filter(created_at__gt=now + timedelta(hours=1)).exists()
+    # Open cases were recent at the demo's anchor; some clocks still run.
+    assert Case.objects.open().filter(resolution_due__gt=now).exists()

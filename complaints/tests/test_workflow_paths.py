@@ -160,3 +160,21 @@ def test_each_remedy_kind_executes_once_its_step_is_recorded(
         workflow.offer_record_execution(case=case, actor=agent, reference=reference)
     case = workflow.case_mark_executed(case=case, actor=agent)
     assert case.state == CaseState.VERIFYING
+
+
+def test_a_case_cannot_mix_one_customers_order_with_another_customer(agent, order):
+    from django.core.exceptions import ValidationError
+
+    from .factories import CustomerFactory, ReviewFactory
+
+    with pytest.raises(ValidationError) as info:
+        workflow.case_open(
+            actor=agent, customer=CustomerFactory(), order=order, source="chat", summary="x"
+        )
+    assert info.value.error_dict["order"][0].code == "customer_mismatch"
+    review = ReviewFactory()
+    with pytest.raises(ValidationError) as info:
+        workflow.case_open(
+            actor=agent, customer=order.customer, review=review, source="review", summary="x"
+        )
+    assert info.value.error_dict["review"][0].code == "customer_mismatch"

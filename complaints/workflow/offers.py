@@ -102,6 +102,11 @@ def _judge(case, *, kind, amount) -> policy.PolicyDecision:
     )
 
 
+def offer_preview(*, case, kind: str, amount) -> policy.PolicyDecision:
+    """Return how an offer would be judged now, writing nothing."""
+    return _judge(case, kind=kind, amount=amount)
+
+
 def _apply_decision(offer, decision) -> None:
     offer.policy_rule = decision.rule
     offer.policy_allowance = decision.allowance

@@ -7,9 +7,8 @@ time-machine, so its events, offers and vouchers are what real work leaves.
 """
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from complaints import workflow
 from complaints.management.demo_catalogue import (
+    ANCHOR,
     COMPLAINTS,
     COURIERS,
     CUSTOMERS,
@@ -37,9 +37,6 @@ from complaints.models import (
     VoucherStatus,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-# The demo's "today": fixed, so the fixture is the same on every rebuild.
-ANCHOR = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 DEMO_PASSWORD = "demo12345"
 USERS = [
     ("agent1", "agent", "林", "小雨"),
@@ -136,7 +133,7 @@ class Command(BaseCommand):
                 email=f"{username}@demo-shop.example",
                 first_name=first,
                 last_name=last,
-                is_staff=True,
+                is_staff=role == "admin",
                 is_superuser=role == "admin",
             )
             user.groups.add(Group.objects.get(name=role))
@@ -237,7 +234,9 @@ class Command(BaseCommand):
             self.later(10, 90)
             return workflow.case_assign(case=case, assignee=agent, actor=agent), None
         summary, demand, _category, _party = COMPLAINTS[complaint]
-        order = self.orders[(index * 5 + 3) % len(self.orders)]
+        # An order the customer has had for a few days already.
+        delivered = [o for o in self.orders if o.paid_at < self.now() - timedelta(days=4)]
+        order = delivered[-1 - (index * 5) % min(len(delivered), 30)]
         case = workflow.case_open(
             actor=agent,
             customer=order.customer,
@@ -256,8 +255,12 @@ class Command(BaseCommand):
         agent = self.agent_for(index)
         supervisor = self.users["supervisor1"]
         approver = self.users["admin1"] if agent == supervisor else supervisor
-        age = extra.get("age", self.rng.randint(2, 40))
-        self.at(ANCHOR - timedelta(days=age, hours=self.rng.randint(0, 8)))
+        # Open cases are recent (their clocks still run); finished ones older.
+        if target in ("closed", "cancelled", "root_cause"):
+            age = extra.get("age", self.rng.randint(8, 45))
+        else:
+            age = self.rng.randint(0, 4)
+        self.at(ANCHOR - timedelta(days=age, hours=self.rng.randint(1, 20)))
         case, details = self.open_case(index, agent, complaint, extra, claim=target != "confirming")
         if case.assignee_id is None:
             return

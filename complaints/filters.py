@@ -1,0 +1,118 @@
+"""django-filter FilterSets for the lists."""
+
+import django_filters
+from django import forms
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .forms import StyledFormMixin, case_workers
+from .models import CaseSource, CaseState, Priority, RootCauseCategory
+
+SORTS = {
+    "due": (F("due_at").asc(nulls_last=True), "-priority", "created_at"),
+    "priority": ("-priority", F("due_at").asc(nulls_last=True), "created_at"),
+    "created": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+}
+SORT_CHOICES = [
+    ("due", _("Due first")),
+    ("priority", _("Highest priority")),
+    ("created", _("Newest")),
+    ("oldest", _("Oldest")),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class FilterForm(StyledFormMixin, forms.Form):
+    pass
+
+
+class CaseFilter(django_filters.FilterSet):
+    """The queue filters; every field narrows in the database."""
+
+    class Meta:
+        form = FilterForm
+
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label=_("Search"),
+        help_text=_("Case number, summary, customer nickname or order number"),
+    )
+    state = django_filters.MultipleChoiceFilter(
+        choices=[(s.value, s.label) for s in CaseState if s.value not in ("closed", "cancelled")],
+        label=_("State"),
+    )
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    category = django_filters.ModelChoiceFilter(
+        queryset=RootCauseCategory.objects.select_related("parent"),
+        method="filter_category",
+        label=_("Category"),
+    )
+    source = django_filters.ChoiceFilter(choices=CaseSource.choices, label=_("Source"))
+    assignee = django_filters.ModelChoiceFilter(
+        queryset=case_workers(), label=_("Assignee"), null_label=_("(unassigned)")
+    )
+    customer = django_filters.CharFilter(
+        field_name="customer__buyer_id", lookup_expr="icontains", label=_("Customer")
+    )
+    order = django_filters.CharFilter(
+        field_name="order__number", lookup_expr="icontains", label=_("Order number")
+    )
+    created_from = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("Created from"),
+        widget=DateInput,
+    )
+    created_to = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("Created until"),
+        widget=DateInput,
+    )
+    due_from = django_filters.DateFilter(
+        field_name="due_at", lookup_expr="date__gte", label=_("Due from"), widget=DateInput
+    )
+    due_to = django_filters.DateFilter(
+        field_name="due_at", lookup_expr="date__lte", label=_("Due until"), widget=DateInput
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label=_("Overdue only"), widget=forms.CheckboxInput
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, method="filter_sort", label=_("Sort"), empty_label=None
+    )
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(summary__icontains=value)
+            | Q(customer__buyer_id__icontains=value)
+            | Q(order__number__icontains=value)
+        )
+
+    def filter_category(self, queryset, name, value):
+        # A group stands for its leaves too.
+        return queryset.filter(Q(category=value) | Q(category__parent=value))
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(due_at__lt=timezone.now())
+
+    def filter_sort(self, queryset, name, value):
+        return queryset.order_by(*SORTS.get(value, SORTS["due"]))
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.cleaned_data.get("sort"):
+            queryset = queryset.order_by(*SORTS["due"])
+        return queryset

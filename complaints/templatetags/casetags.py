@@ -1,0 +1,182 @@
+"""Small display helpers for the case pages."""
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext as _
+
+from ..models import (
+    ApprovalStatus,
+    CaseState,
+    ContactChannel,
+    ContactOutcome,
+    Priority,
+    RemedyKind,
+    ResponsibleParty,
+    RevisionOutcome,
+    RootCauseCategory,
+    Severity,
+)
+
+register = template.Library()
+
+STATE_COLOURS = {
+    "confirming": "secondary",
+    "analyzing": "info",
+    "proposing": "primary",
+    "executing": "warning",
+    "verifying": "warning",
+    "root_cause": "dark",
+    "closed": "success",
+    "cancelled": "light",
+}
+PRIORITY_COLOURS = {1: "secondary", 2: "info", 3: "warning", 4: "danger"}
+
+
+@register.simple_tag
+def state_badge(state):
+    label = CaseState(state).label if state in CaseState.values else state
+    colour = STATE_COLOURS.get(state, "secondary")
+    text = "text-dark " if colour in ("light", "warning", "info") else ""
+    return format_html(
+        '<span class="badge {}bg-{} state-badge" data-state="{}">{}</span>',
+        text,
+        colour,
+        state,
+        label,
+    )
+
+
+@register.simple_tag
+def priority_badge(case):
+    colour = PRIORITY_COLOURS.get(case.priority, "secondary")
+    text = "text-dark " if colour in ("warning", "info") else ""
+    return format_html(
+        '<span class="badge {}bg-{}">{}</span>', text, colour, case.get_priority_display()
+    )
+
+
+@register.simple_tag
+def due_clock(due, now=None, running=True):
+    """Time left until ``due``, or how long it is overdue (only while ``running``)."""
+    if due is None or not running:
+        return format_html('<span class="text-body-secondary">{}</span>', "—")
+    now = now or timezone.now()
+    when = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+    if due < now:
+        return format_html(
+            '<span class="text-danger fw-semibold due overdue" title="{}">{}</span>',
+            when,
+            _("overdue by %(time)s") % {"time": timesince(due, now, depth=1)},
+        )
+    return format_html(
+        '<span class="due" title="{}">{}</span>',
+        when,
+        _("in %(time)s") % {"time": timeuntil(due, now, depth=1)},
+    )
+
+
+def _label(choices, value):
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+@register.simple_tag
+def event_text(event):
+    """One line describing an audit event, in the reader's language."""
+    data = event.payload or {}
+    kind = event.kind
+    if kind == "transition":
+        text = f"{_label(CaseState, event.from_state)} → {_label(CaseState, event.to_state)}"
+        extra = data.get("reason") or data.get("comment") or data.get("demand") or ""
+        if data.get("score"):
+            extra = _("score %(score)s") % {"score": data["score"]} + (
+                f" · {extra}" if extra else ""
+            )
+        return f"{text} · {extra}" if extra else text
+    if kind == "contact":
+        return " · ".join(
+            part
+            for part in (
+                str(_label(ContactChannel, data.get("channel"))),
+                str(_label(ContactOutcome, data.get("outcome"))),
+                data.get("notes", ""),
+            )
+            if part
+        )
+    if kind in ("offer_proposed", "offer_changed", "offer_approved", "offer_rejected"):
+        offer = str(_label(RemedyKind, data.get("kind")))
+        if data.get("amount"):
+            offer += f" ¥{data['amount']}"
+        if kind in ("offer_approved", "offer_rejected"):
+            note = data.get("note", "")
+        else:
+            note = str(_label(ApprovalStatus, data.get("approval")))
+        return f"{offer} · {note}" if note else offer
+    if kind in ("analysis", "root_cause"):
+        code = data.get("category") or data.get("root_cause")
+        category = RootCauseCategory.objects.filter(code=code).select_related("parent").first()
+        parts = [
+            str(category) if category else code,
+            str(_label(Severity, data.get("severity"))) if data.get("severity") else "",
+            str(_label(ResponsibleParty, data.get("responsible_party") or data.get("party")))
+            if (data.get("responsible_party") or data.get("party"))
+            else "",
+            data.get("sku", ""),
+            data.get("corrective_action", ""),
+        ]
+        return " · ".join(part for part in parts if part)
+    if kind == "revision_outcome":
+        outcome = str(_label(RevisionOutcome, data.get("outcome")))
+        rating = data.get("revised_rating")
+        return f"{outcome} · {rating}★" if rating else outcome
+    if kind == "revision_requested":
+        return str(_label(ContactChannel, data.get("channel")))
+    if kind == "execution_step":
+        return f"{_label(RemedyKind, data.get('kind'))} · {data.get('reference', '')}"
+    if kind == "evidence":
+        return data.get("name", "")
+    if kind == "details":
+        changed = []
+        for field, change in data.items():
+            if field == "priority" and isinstance(change, dict):
+                changed.append(
+                    f"{_('priority')}: {_label(Priority, change.get('from'))} → "
+                    f"{_label(Priority, change.get('to'))}"
+                )
+            elif isinstance(change, dict):
+                changed.append(f"{field}: {change.get('to')}")
+        return " · ".join(changed)
+    if kind == "voucher_issued":
+        return _("Voucher %(code)s, ¥%(value)s") % {
+            "code": data.get("voucher"),
+            "value": data.get("value"),
+        }
+    if kind == "assignment":
+        return f"{data.get('from') or '—'} → {data.get('to') or '—'}"
+    if kind == "note":
+        return data.get("text", "")
+    if kind == "opened":
+        return data.get("summary", "")
+    return " · ".join(f"{value}" for value in data.values() if value not in ("", None, []))
+
+
+@register.filter
+def stars(rating):
+    """Return ``rating`` (1–5) as filled and empty stars."""
+    try:
+        rating = max(0, min(5, int(rating)))
+    except (TypeError, ValueError):
+        return ""
+    return "★" * rating + "☆" * (5 - rating)
+
+
+@register.filter
+def person(user, fallback=""):
+    """Return a user's full name, else their username, else ``fallback``."""
+    if user is None:
+        return fallback
+    return user.get_full_name() or user.get_username()

@@ -1,0 +1,124 @@
+"""The case page: its panels, who sees the phone number, and its queries."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from complaints import workflow
+from complaints.models import ReviewReply
+
+from . import flows
+from .factories import OrderFactory, ReviewFactory
+from .test_evidence import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, case):
+    response = client.get(case.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_case_page_shows_every_panel(client, agent, order):
+    customer = order.customer
+    customer.motive, customer.temperament = "convenience", "hot_tempered"
+    customer.tags, customer.notes = ["宝妈"], "只收顺丰"
+    customer.save()
+    review = ReviewFactory(order=order, customer=customer, rating=1, text="颜色差太多")
+    ReviewReply.objects.create(review=review, text="非常抱歉，我们马上联系您", author=agent)
+    case = flows.opened(agent, order, source="review", review=review)
+    workflow.case_add_evidence(
+        case=case, actor=agent, file=SimpleUploadedFile("破损.png", png_bytes((400, 300)))
+    )
+    workflow.case_add_note(case=case, actor=agent, text="客户下午有空")
+    client.force_login(agent)
+    html = page(client, case)
+    assert case.number in html and case.summary in html
+    assert "Confirming the issue" in html  # state badge
+    assert "Be quick: short answers" in html  # motive tip
+    assert "Get the details right and apologise." in html  # temperament tip
+    assert "宝妈" in html and "只收顺丰" in html
+    assert order.number in html and "DRESS-RED-M" in html and order.courier in html
+    assert "颜色差太多" in html and "非常抱歉，我们马上联系您" in html
+    assert 'class="thumb"' in html
+    timeline = html[html.index('id="timeline-heading"') :]
+    assert timeline.index("客户下午有空") < timeline.index("Opened")  # newest first
+
+
+def test_phone_is_masked_except_for_the_assignee_and_supervisors(
+    client, agent, agent2, supervisor, order
+):
+    case = flows.opened(agent, order)
+    phone = order.customer.phone
+    client.force_login(agent)
+    assert phone in page(client, case)
+    client.force_login(agent2)
+    html = page(client, case)
+    assert phone not in html and order.customer.masked_phone in html
+    client.force_login(supervisor)
+    assert phone in page(client, case)
+
+
+def test_serial_complainant_warning_and_compensation_history(client, agent, customer):
+    for _ in range(3):
+        flows.verifying(agent, OrderFactory(customer=customer), amount=Decimal("15"))
+    case = flows.analyzing(agent, OrderFactory(customer=customer))
+    client.force_login(agent)
+    html = page(client, case)
+    assert 'id="serial-warning"' in html
+    assert "3 compensated cases in the last 90 days" in html
+    assert html.count("Voucher ¥15.00") >= 3
+
+
+def test_unknown_case_is_404_and_roleless_users_403(client, agent, outsider, order):
+    client.force_login(agent)
+    assert client.get("/cases/C-1999-000001/").status_code == 404
+    case = flows.opened(agent, order)
+    client.force_login(outsider)
+    assert client.get(case.get_absolute_url()).status_code == 403
+
+
+def test_the_page_offers_only_the_steps_the_user_may_take(client, agent, agent2, order):
+    case = flows.opened(agent, order)
+    client.force_login(agent)
+    html = page(client, case)
+    assert 'data-step="confirm"' in html and 'data-step="cancel"' in html
+    assert 'data-step="close"' not in html
+    client.force_login(agent2)  # a colleague's case: read, but no steps
+    html = page(client, case)
+    assert 'data-step="confirm"' not in html
+    assert 'data-step="add_note"' in html  # notes are open to every agent
+
+
+def test_a_blocking_guard_says_why(client, agent, order):
+    case = flows.root_cause(agent, order)
+    client.force_login(agent)
+    html = page(client, case)
+    assert "Record the root cause (a leaf of the taxonomy) first." in html
+
+
+def test_query_count_does_not_grow_with_the_timeline(client, agent, order):
+    case = flows.verifying(agent, order)[0]
+    client.force_login(agent)
+    with CaptureQueriesContext(connection) as few:
+        page(client, case)
+    for n in range(15):
+        workflow.case_add_note(case=case, actor=agent, text=f"note {n}")
+        workflow.case_record_contact(case=case, actor=agent, channel="sms", outcome="no_answer")
+    with CaptureQueriesContext(connection) as many:
+        page(client, case)
+    assert len(many) == len(few), (len(few), len(many))
+    assert len(many) <= 20, len(many)
+
+
+def test_htmx_request_gets_the_case_partial(client, agent, order):
+    case = flows.opened(agent, order)
+    client.force_login(agent)
+    response = client.get(case.get_absolute_url(), headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="case-main">')
+    assert "<html" not in html

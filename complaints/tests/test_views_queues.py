@@ -1,0 +1,187 @@
+"""The queues: who sees which, the filters, sorting, paging, and a query
+count that does not grow with the rows."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints import workflow
+from complaints.models import Case, RootCauseCategory
+
+from . import flows
+from .factories import CustomerFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def queue_url(name, **params):
+    from urllib.parse import urlencode
+
+    url = reverse("complaints:queue", args=[name])
+    return f"{url}?{urlencode(params, doseq=True)}" if params else url
+
+
+def numbers(response):
+    return [case.number for case in response.context["page"]]
+
+
+def test_anonymous_users_are_sent_to_log_in(client):
+    response = client.get(queue_url("mine"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    assert client.get(response.url).status_code == 200
+
+
+def test_users_without_a_role_get_403(client, outsider):
+    client.force_login(outsider)
+    assert client.get(queue_url("mine")).status_code == 403
+    assert client.get("/").status_code == 403
+
+
+def test_home_is_the_agents_own_queue_and_the_supervisors_team_queue(client, agent, supervisor):
+    client.force_login(agent)
+    assert client.get("/").url == queue_url("mine")
+    client.force_login(supervisor)
+    assert client.get("/").url == queue_url("open")
+
+
+def test_each_queue_lists_its_cases(client, agent, agent2, supervisor, order):
+    mine = flows.opened(agent, order)
+    theirs = flows.opened(agent2, order)
+    free = workflow.case_assign(case=flows.opened(agent, order), assignee=None, actor=supervisor)
+    done = flows.closed(agent, order)
+    client.force_login(agent)
+    assert set(numbers(client.get(queue_url("mine")))) == {mine.number}
+    assert numbers(client.get(queue_url("unassigned"))) == [free.number]
+    assert client.get(queue_url("open")).status_code == 403  # supervisors only
+    assert client.get(queue_url("nonsense")).status_code == 404
+    client.force_login(supervisor)
+    listed = set(numbers(client.get(queue_url("open"))))
+    assert listed == {mine.number, theirs.number, free.number}
+    assert done.number not in listed
+
+
+def test_due_queue_holds_what_is_due_soon_or_overdue(client, agent, order, settings):
+    soon = flows.opened(agent, order, priority=4)  # first response due in 1 h
+    later = flows.opened(agent, order, priority=1)  # due in 24 h
+    late = flows.opened(agent, order)
+    Case.objects.filter(pk=late.pk).update(first_response_due=timezone.now() - timedelta(hours=1))
+    client.force_login(agent)
+    response = client.get(queue_url("due"))
+    assert numbers(response) == [late.number, soon.number]  # earliest due first
+    assert later.number not in numbers(response)
+    assert "overdue by" in response.content.decode()
+
+
+def test_a_first_response_stops_the_first_response_clock(client, agent, order):
+    case = flows.opened(agent, order, priority=4)
+    workflow.case_record_contact(case=case, actor=agent, channel="chat", outcome="reached")
+    client.force_login(agent)
+    assert numbers(client.get(queue_url("due"))) == []  # now due at resolution (24 h)
+
+
+@pytest.fixture
+def spread(agent, agent2, supervisor):
+    """Cases that differ in every filtered field."""
+    alice = CustomerFactory(buyer_id="alice_buys")
+    bob = CustomerFactory(buyer_id="bob_shops")
+    colour = flows.analyzing(agent, OrderFactory(customer=alice, number="TB-COLOUR-1"))
+    parcel = flows.analyzing(
+        agent, OrderFactory(customer=bob, number="JD-LOST-2"), category="lost_parcel"
+    )
+    phone = flows.opened(
+        agent, OrderFactory(customer=bob), source="phone", summary="电话：尺码问题", priority=4
+    )
+    Case.objects.filter(pk=parcel.pk).update(created_at=timezone.now() - timedelta(days=10))
+    return {"colour": colour, "parcel": parcel, "phone": phone}
+
+
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({"q": "COLOUR"}, {"colour"}),  # order number
+        ({"q": "bob_"}, {"parcel", "phone"}),  # customer nickname
+        ({"q": "尺码"}, {"phone"}),  # summary
+        ({"state": ["confirming"]}, {"phone"}),
+        ({"state": ["analyzing", "confirming"]}, {"colour", "parcel", "phone"}),
+        ({"priority": ["4"]}, {"phone"}),
+        ({"source": "phone"}, {"phone"}),
+        ({"customer": "alice"}, {"colour"}),
+        ({"order": "jd-lost"}, {"parcel"}),
+        ({"created_to": (timezone.localdate() - timedelta(days=5)).isoformat()}, {"parcel"}),
+        ({"created_from": timezone.localdate().isoformat()}, {"colour", "phone"}),
+    ],
+)
+def test_filters(client, agent, spread, params, expected):
+    client.force_login(agent)
+    response = client.get(queue_url("mine", **params))
+    assert response.status_code == 200
+    assert set(numbers(response)) == {spread[key].number for key in expected}
+
+
+def test_filter_by_category_group_includes_its_leaves(client, agent, spread):
+    client.force_login(agent)
+    group = RootCauseCategory.objects.get(code="logistics")
+    assert numbers(client.get(queue_url("mine", category=group.pk))) == [spread["parcel"].number]
+    product = RootCauseCategory.objects.get(code="product")
+    assert numbers(client.get(queue_url("mine", category=product.pk))) == [spread["colour"].number]
+
+
+def test_filter_by_assignee_and_overdue(client, supervisor, agent, spread):
+    Case.objects.filter(pk=spread["colour"].pk).update(
+        resolution_due=timezone.now() - timedelta(hours=1),
+        first_response_at=timezone.now() - timedelta(hours=2),
+    )
+    client.force_login(supervisor)
+    response = client.get(queue_url("open", assignee=agent.pk, overdue="on"))
+    assert numbers(response) == [spread["colour"].number]
+
+
+def test_sorting(client, agent, spread):
+    client.force_login(agent)
+    by_priority = numbers(client.get(queue_url("mine", sort="priority")))
+    assert by_priority[0] == spread["phone"].number
+    by_age = numbers(client.get(queue_url("mine", sort="oldest")))
+    assert by_age[0] == spread["parcel"].number
+    newest = numbers(client.get(queue_url("mine", sort="created")))
+    assert newest[-1] == spread["parcel"].number
+
+
+def test_a_bad_filter_value_is_a_form_error(client, agent, spread):
+    client.force_login(agent)
+    response = client.get(queue_url("mine", created_from="31/02/2026"))
+    assert response.status_code == 400
+    assert "Enter a valid date" in response.content.decode()
+
+
+def test_pages_of_25(client, agent, customer):
+    order = OrderFactory(customer=customer)
+    for _ in range(27):
+        flows.opened(agent, order)
+    client.force_login(agent)
+    first = client.get(queue_url("mine"))
+    assert len(first.context["page"]) == 25
+    second = client.get(queue_url("mine", page=2))
+    assert len(second.context["page"]) == 2
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_query_count_does_not_grow_with_the_rows(client, agent, supervisor, customer):
+    client.force_login(supervisor)
+    for _ in range(3):
+        flows.analyzing(agent, OrderFactory(customer=customer))
+    few = _queries(client, queue_url("open"))
+    for _ in range(20):
+        flows.analyzing(agent, OrderFactory(customer=CustomerFactory()))
+    many = _queries(client, queue_url("open"))
+    assert few == many
+    assert many <= 8, many

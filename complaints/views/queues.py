@@ -1,0 +1,60 @@
+"""The queues agents work from."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..filters import CaseFilter
+from ..queries import QUEUES, case_queue
+
+QUEUE_TITLES = {
+    "mine": _("My cases"),
+    "unassigned": _("Unassigned"),
+    "open": _("All open cases"),
+    "due": _("Due soon and overdue"),
+}
+PAGE_SIZE = 25
+
+
+@login_required
+def home(request):
+    """The user's main queue: supervisors see the whole team's open cases."""
+    if not request.user.has_perm("complaints.work_case"):
+        raise PermissionDenied
+    name = "open" if request.user.has_perm("complaints.view_team") else "mine"
+    return redirect("complaints:queue", name=name)
+
+
+@login_required
+def queue(request, name):
+    if name not in QUEUES:
+        raise Http404
+    if not request.user.has_perm("complaints.work_case"):
+        raise PermissionDenied
+    if name == "open" and not request.user.has_perm("complaints.view_team"):
+        raise PermissionDenied
+    data = request.GET.copy()
+    data.setdefault("sort", "due")
+    filterset = CaseFilter(data, queryset=case_queue(name, user=request.user))
+    cases = filterset.qs
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "complaints/queue.html",
+        {
+            "queue": name,
+            "title": QUEUE_TITLES[name],
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "now": timezone.now(),
+            "queues": [(key, QUEUE_TITLES[key]) for key in QUEUES],
+        },
+        status=400 if filterset.is_bound and not filterset.is_valid() else 200,
+    )
