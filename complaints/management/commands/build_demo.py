@@ -28,6 +28,7 @@ from complaints.management.demo_catalogue import (
 )
 from complaints.models import (
     Case,
+    CaseEvent,
     Customer,
     Order,
     OrderItem,
@@ -107,6 +108,8 @@ class Command(BaseCommand):
                 for index, scenario in enumerate(SCENARIOS):
                     self.play(index, *scenario)
                 self.settle_vouchers()
+                if CaseEvent.objects.filter(created_at__gt=ANCHOR).exists():
+                    raise CommandError("The demo ran past its anchor: lengthen the ages.")
         self.stdout.write(
             f"Demo shop built: {Customer.objects.count()} customers, "
             f"{Order.objects.count()} orders, {Review.objects.count()} reviews, "
@@ -119,7 +122,9 @@ class Command(BaseCommand):
         self.clock.move_to(when)
 
     def later(self, minutes_low=5, minutes_high=240):
-        self.clock.shift(timedelta(minutes=self.rng.randint(minutes_low, minutes_high)))
+        step = timedelta(minutes=self.rng.randint(minutes_low, minutes_high))
+        # Nothing happens after the demo's "today".
+        self.clock.move_to(min(timezone.now() + step, ANCHOR - timedelta(minutes=5)))
 
     # People and goods -------------------------------------------------
 
@@ -257,7 +262,7 @@ class Command(BaseCommand):
         approver = self.users["admin1"] if agent == supervisor else supervisor
         # Open cases are recent (their clocks still run); finished ones older.
         if target in ("closed", "cancelled", "root_cause"):
-            age = extra.get("age", self.rng.randint(8, 45))
+            age = extra.get("age", self.rng.randint(12, 45))
         else:
             age = self.rng.randint(0, 4)
         self.at(ANCHOR - timedelta(days=age, hours=self.rng.randint(1, 20)))
