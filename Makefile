@@ -13,7 +13,18 @@ PORT ?= 8000
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint demo-fixture clean
+.PHONY: help run test lint messages demo-fixture clean
+
+# Install Debian packages the first time they are needed (CI starts fresh).
+# Usage: $(call apt_install,command-to-check,package)
+define apt_install
+@command -v $(1) >/dev/null 2>&1 || { \
+	  echo "Installing Debian package $(2) (for $(1))"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q $(2) >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $(2) >/dev/null; }; \
+	  command -v $(1) >/dev/null 2>&1 || { echo "Could not install $(2)" >&2; exit 1; }; }
+endef
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
@@ -50,7 +61,12 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 .env:
 	@printf '# Local development settings (not committed, never deployed).\nDEBUG=1\n' > $@
 
-run: $(VENV)/.runtime-installed .env
+# Compiled translations (.mo) are built, not committed.
+messages: $(VENV)/.runtime-installed
+	$(call apt_install,msgfmt,gettext)
+	@$(MANAGE) compilemessages --ignore=.venv -v 0
+
+run: $(VENV)/.runtime-installed .env messages
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_demo
 	@echo ""
@@ -62,7 +78,8 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(VENV)/.dev-installed .env
+test: $(VENV)/.dev-installed .env messages
+	$(call apt_install,chromium,chromium)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
