@@ -65,3 +65,13 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(settings):
+    # A request leaves its language active in the thread; tests start in English.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
