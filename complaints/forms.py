@@ -52,6 +52,7 @@ class StyledFormMixin:
     template_name = "complaints/forms/div.html"
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.label = capfirst(field.label)

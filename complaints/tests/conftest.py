@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from complaints.models import RootCauseCategory
@@ -75,3 +77,32 @@ def _english_unless_asked(settings):
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+# Browser tests: Debian's chromium driven by Playwright against live_server.
+# Playwright's sync API runs an event loop in the test thread; Django's
+# database calls from that thread are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_FLAGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server.url

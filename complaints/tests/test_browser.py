@@ -1,0 +1,226 @@
+"""In a real browser (Debian's chromium through Playwright): an agent works a
+case from the order to closed, an off-policy offer waits for a supervisor,
+the Chinese UI, and the pages without JavaScript."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from complaints.models import Case
+
+from .factories import OrderFactory, UserFactory
+
+# Seeded groups, taxonomy and policy must survive the live server's flushes.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+PASSWORD = "pw-for-tests-only"
+
+
+@pytest.fixture
+def console_errors(page):
+    errors = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}") if response.status >= 400 else None
+        ),
+    )
+    return errors
+
+
+def log_in(page, username):
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Log in").click()
+    expect(page.locator("h1")).to_be_visible()
+
+
+def open_step(page, name):
+    page.locator(f'#case-main [data-step="{name}"]').click()
+    expect(page.locator("#step-form-card")).to_be_visible()
+
+
+def submit_step(page, *, succeeds=True):
+    page.locator("#step-form-card button[type=submit]").first.click()
+    if succeeds:  # the case is redrawn without the form
+        expect(page.locator("#step-form-card")).to_have_count(0)
+
+
+def click_button_step(page, name):
+    button = page.locator(f'#case-main [data-step="{name}"]')
+    button.click()
+    expect(button).to_have_count(0)  # the redrawn case no longer offers it
+
+
+def expect_state(page, label):
+    expect(page.locator("#case-main .state-badge").first).to_have_text(label)
+
+
+def test_an_agent_works_a_voucher_case_from_the_order_to_closed(page, console_errors):
+    UserFactory(username="xiaoyu", role="agent", first_name="小雨")
+    order = OrderFactory(number="TB77001234")
+    log_in(page, "xiaoyu")
+
+    page.get_by_role("link", name="New case").first.click()
+    page.get_by_label("Order number").fill("77001")
+    page.get_by_role("link", name="Use this order").click()  # htmx filled the results
+    expect(page.locator("#chosen-order")).to_contain_text("TB77001234")
+    page.get_by_label("Source").select_option("chat")
+    page.get_by_label("Summary").fill("连衣裙色差明显")
+    page.get_by_label("Customer's demand").fill("希望补偿一张优惠券")
+    page.get_by_role("button", name="Open the case").click()
+    expect_state(page, "Confirming the issue")
+    case = Case.objects.get(order=order)
+
+    open_step(page, "confirm")
+    submit_step(page)
+    expect_state(page, "Analyzing")
+
+    open_step(page, "analyze")
+    page.get_by_label("Category").select_option(label="Product › Colour difference")
+    page.get_by_label("Severity").select_option(label="Moderate")
+    submit_step(page)
+    expect(page.locator("#case-main")).to_contain_text("Colour difference")
+
+    open_step(page, "propose_offer")
+    page.get_by_label("Remedy").select_option("voucher")
+    page.get_by_label("Amount (¥)").fill("20")
+    page.get_by_label("Minimum spend (¥)").fill("100")
+    expect(page.locator("#policy-check")).to_contain_text("Inside policy: no approval needed.")
+    submit_step(page)
+    expect(page.locator("#offers")).to_contain_text("Voucher ¥20.00")
+
+    click_button_step(page, "propose")
+    expect_state(page, "Proposing options")
+
+    open_step(page, "accept")
+    page.get_by_label("The customer chose").select_option(index=1)
+    submit_step(page)
+    expect_state(page, "Executing")
+
+    open_step(page, "issue_voucher")
+    submit_step(page)
+    expect(page.locator("#offers code")).to_have_text(re.compile(r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$"))
+
+    click_button_step(page, "mark_executed")
+    expect_state(page, "Verifying satisfaction")
+
+    open_step(page, "record_contact")
+    page.get_by_label("Channel").select_option("phone")
+    page.get_by_label("Outcome").select_option("reached")
+    page.get_by_label("Notes").fill("回访：客户满意")
+    submit_step(page)
+    expect(page.locator(".timeline")).to_contain_text("回访：客户满意")
+
+    open_step(page, "record_satisfaction")
+    page.get_by_label("Satisfied", exact=True).check()
+    page.get_by_label("Score (1–5)").select_option("5")
+    submit_step(page)
+    expect_state(page, "Recording the root cause")
+
+    open_step(page, "record_root_cause")
+    page.get_by_label("Root cause").select_option(label="Product › Colour difference")
+    page.get_by_label("Corrective action").fill("重拍主图")
+    submit_step(page)
+    expect(page.locator("#case-main")).to_contain_text("重拍主图")
+
+    click_button_step(page, "close")
+    expect_state(page, "Closed")
+    case.refresh_from_db()
+    assert case.state == "closed"
+    assert case.accepted_offer.voucher.value == 20
+    assert console_errors == []
+
+
+def test_an_off_policy_offer_waits_for_a_supervisor(page, console_errors):
+    agent = UserFactory(username="zihao", role="agent")
+    from . import flows
+
+    case = flows.analyzing(agent, OrderFactory())
+    log_in(page, "zihao")
+    page.goto(case.get_absolute_url())
+    open_step(page, "propose_offer")
+    page.get_by_label("Remedy").select_option("voucher")
+    page.get_by_label("Amount (¥)").fill("80")
+    expect(page.locator("#policy-check")).to_contain_text("Goes to a supervisor for approval.")
+    expect(page.locator("#policy-check")).to_contain_text("policy allows ¥20.00")
+    submit_step(page)
+    expect(page.locator("#offers")).to_contain_text("Waiting for a supervisor")
+
+    click_button_step(page, "propose")
+    expect_state(page, "Proposing options")
+    open_step(page, "accept")
+    options = page.get_by_label("The customer chose").locator("option")
+    expect(options).to_have_count(1)  # only the empty choice: nothing to accept yet
+    assert console_errors == []
+    submit_step(page, succeeds=False)  # the browser may still send it: the server says no
+    expect(page.locator("#step-form-card .errorlist")).to_be_visible()
+    assert Case.objects.get(pk=case.pk).state == "proposing"
+    assert [e for e in console_errors if not e.startswith("Failed to load resource")] == [
+        f"400 {page.url.rstrip('/')}/step/accept/".replace("//step", "/step")
+    ]
+
+
+def test_the_chinese_ui_renders_the_case_page(browser, live_server, console_errors):
+    agent = UserFactory(username="lin", role="agent")
+    from . import flows
+
+    case = flows.analyzing(agent, OrderFactory())
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("用户名").fill("lin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="登录").click()
+    expect(page.locator("h1")).to_have_text("我的工单")
+    page.goto(case.get_absolute_url())
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect_state(page, "分析问题")
+    expect(page.locator("#steps-heading")).to_have_text("下一步")
+    expect(page.locator("#case-main")).to_contain_text("商品问题 › 色差")
+    expect(page.locator('[data-step="propose_offer"]')).to_have_text("提出方案")
+    context.close()
+
+
+def test_without_javascript_steps_work_as_plain_pages(browser, live_server):
+    agent = UserFactory(username="nojs", role="agent")
+    from . import flows
+
+    case = flows.opened(agent, OrderFactory())
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, "nojs")
+    page.goto(case.get_absolute_url())
+    page.locator('#case-main [data-step="add_note"]').click()
+    expect(page).to_have_url(re.compile(r"/step/add_note/$"))
+    page.get_by_label("Note", exact=True).fill("没有脚本也能记录")
+    page.get_by_role("button", name="Add a note").click()
+    expect(page).to_have_url(re.compile(re.escape(case.get_absolute_url()) + "$"))
+    expect(page.locator(".timeline")).to_contain_text("没有脚本也能记录")
+    context.close()
+
+
+def test_the_queue_takes_a_case_with_one_click(page, console_errors):
+    agent = UserFactory(username="taker", role="agent")
+    supervisor = UserFactory(username="boss2", role="supervisor")
+    from complaints import workflow
+
+    from . import flows
+
+    case = workflow.case_assign(
+        case=flows.opened(agent, OrderFactory()), assignee=None, actor=supervisor
+    )
+    log_in(page, "taker")
+    page.goto(reverse("complaints:queue", args=["unassigned"]))
+    row = page.locator(f'tr[data-case="{case.number}"]')
+    row.get_by_role("button", name="Assign to me").click()
+    expect(page.locator("#messages")).to_contain_text(f"Case {case.number} is now yours.")
+    assert Case.objects.get(pk=case.pk).assignee.username == "taker"
+    assert console_errors == []
