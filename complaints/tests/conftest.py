@@ -106,3 +106,22 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def base_url(live_server):
     return live_server.url
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """What the data migrations seed (roles, taxonomy, policy, quick replies),
+    again after a transactional test's flush removed it."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name="agent").exists():
+        return
+    for module, function in (
+        ("0002_roles", "create_roles"),
+        ("0003_taxonomy_and_policy", "seed"),
+        ("0005_seed_reply_templates", "seed"),
+    ):
+        getattr(importlib.import_module(f"complaints.migrations.{module}"), function)(apps, None)

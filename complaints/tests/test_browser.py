@@ -12,8 +12,8 @@ from complaints.models import Case
 
 from .factories import OrderFactory, UserFactory
 
-# Seeded groups, taxonomy and policy must survive the live server's flushes.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Real transactions (the live server is another thread); seeded data restored.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 PASSWORD = "pw-for-tests-only"
 

@@ -12,8 +12,8 @@ from complaints.models import Case, CaseEvent, CaseState, Voucher
 
 from . import flows
 
-# serialized_rollback restores what the data migrations seeded (groups, taxonomy).
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Real transactions in real threads; reference_data restores the seeded rows.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 THREADS = 8
 
