@@ -13,7 +13,7 @@ PORT ?= 8000
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint messages demo-fixture clean
+.PHONY: help run test lint messages translations screenshots demo-fixture clean
 
 # Install Debian packages the first time they are needed (CI starts fresh).
 # Usage: $(call apt_install,command-to-check,package)
@@ -85,6 +85,21 @@ test: $(VENV)/.dev-installed .env messages
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) check --fail-level WARNING
 	$(PY) -m pytest -W error::DeprecationWarning -W error::PendingDeprecationWarning $(PYTEST_ARGS)
+
+# After changing user-facing text: update the catalogues, then translate the
+# new entries in complaints/locale/zh_Hans/LC_MESSAGES/django.po.
+translations: $(VENV)/.dev-installed .env
+	$(call apt_install,xgettext,gettext)
+	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles \
+	  --ignore="complaints/tests/*" --no-obsolete
+
+# The README's screenshots (demo shop; English and Chinese; laptop and tablet).
+screenshots: $(VENV)/.dev-installed .env messages
+	$(call apt_install,chromium,chromium)
+	@fc-list :lang=zh | grep -q . || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "Installing Debian package fonts-noto-cjk (Chinese glyphs)"; \
+	  $$SUDO apt-get install -y -q fonts-noto-cjk >/dev/null; }
+	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q complaints/tests/test_screenshots.py
 
 # Rebuild fixtures/demo.json by playing the demo shop through the workflow
 # functions on a throwaway database.

@@ -190,3 +190,15 @@ def reply_values(case: Case, user) -> dict:
         "amount": f"{offer.amount:.2f}" if offer is not None and offer.amount else "",
         "agent": user.get_full_name() or user.get_username(),
     }
+
+
+def reviews_to_open(*, limit: int = 10) -> QuerySet:
+    """Return recent medium and negative reviews that have no open case yet."""
+    from .models import Review
+
+    return (
+        Review.objects.filter(rating__lte=3)
+        .exclude(cases__state__in=OPEN_STATES)
+        .select_related("customer")
+        .order_by("-posted_at")[:limit]
+    )

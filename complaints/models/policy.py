@@ -28,6 +28,9 @@ class PolicyRuleQuerySet(models.QuerySet):
             Q(active_until__isnull=True) | Q(active_until__gt=when)
         )
 
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
+
 
 class PolicyRule(models.Model):
     """One allowance: remedy kind (optionally for one category) up to caps.
@@ -36,7 +39,12 @@ class PolicyRule(models.Model):
     pointing at the rule it was judged by.
     """
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        help_text=_("Unique, also among retired rules, e.g. “Voucher up to ¥20 (2027)”."),
+    )
     kind = models.CharField(_("remedy kind"), max_length=20, choices=RemedyKind.choices)
     category = models.ForeignKey(
         "complaints.RootCauseCategory",
@@ -93,3 +101,6 @@ class PolicyRule(models.Model):
 
     def __str__(self):
         return self.name or self.get_kind_display()
+
+    def natural_key(self):
+        return (self.name,)

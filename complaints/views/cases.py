@@ -19,6 +19,7 @@ from ..queries import (
     case_offers,
     case_timeline,
     customer_history,
+    reviews_to_open,
     search_orders,
 )
 from ..steps import STEPS_BY_NAME, add_validation_errors, available_steps
@@ -164,6 +165,13 @@ def new_case(request):
     return render(
         request,
         template,
-        {"form": form, "lookup": lookup, "orders": orders, "order": order, "review": review},
+        {
+            "form": form,
+            "lookup": lookup,
+            "orders": orders,
+            "order": order,
+            "review": review,
+            "reviews": [] if (order or review) else reviews_to_open(),
+        },
         status=status,
     )
