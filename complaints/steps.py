@@ -127,7 +127,10 @@ def _confirm(case, user, data):
     """Confirm, storing the evidence sent with it in the same transaction."""
     with transaction.atomic():
         if data.get("evidence"):
-            workflow.case_add_evidence(case=case, actor=user, file=data["evidence"])
+            try:
+                workflow.case_add_evidence(case=case, actor=user, file=data["evidence"])
+            except ValidationError as error:  # the form calls the file "evidence"
+                raise ValidationError({"evidence": error.error_dict["file"]}) from error
         return workflow.case_confirm(
             case=case, actor=user, demand=data["demand"], description=data["description"]
         )

@@ -437,3 +437,48 @@ def test_assign_to_me_from_the_queue(client, agent, supervisor, order):
     assert Case.objects.get(pk=case.pk).assignee == agent
     again = client.post(reverse("complaints:take", args=[case.number]))
     assert again.status_code == 403  # now someone's: only a supervisor reassigns
+
+
+def test_a_stale_htmx_submit_redraws_the_case_with_the_form_still_open(client, agent, order):
+    case = flows.opened(agent, order)
+    workflow.case_confirm(case=case, actor=agent)
+    client.force_login(agent)
+    response = client.post(
+        url(case, "add_note"),
+        {"expected_state": "confirming", "text": "先别关"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert response["HX-Retarget"] == "#case-main"
+    assert html.lstrip().startswith('<div id="case-main">')
+    assert "Analyzing" in html and "changed meanwhile" in html and "先别关" in html
+
+
+def test_confirm_stores_the_evidence_sent_with_it(client, agent, order):
+    case = flows.opened(agent, order)
+    client.force_login(agent)
+    response = post(
+        client,
+        case,
+        "confirm",
+        {"demand": "退款", "description": "", "evidence": SimpleUploadedFile("a.png", png_bytes())},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "analyzing" and case.evidence.count() == 1
+
+
+def test_confirm_with_a_bad_file_confirms_nothing(client, agent, order):
+    case = flows.opened(agent, order)
+    client.force_login(agent)
+    response = post(
+        client,
+        case,
+        "confirm",
+        {"demand": "退款", "evidence": SimpleUploadedFile("a.png", b"not a picture")},
+    )
+    assert response.status_code == 400
+    assert "Upload a photo" in response.content.decode()
+    case.refresh_from_db()
+    assert case.state == "confirming" and not case.evidence.exists()

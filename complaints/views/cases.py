@@ -98,6 +98,16 @@ def case_step(request, number, step_name):
             result.form = step.form(
                 case, request.user, initial={k: request.POST.get(k) for k in result.form.fields}
             )
+        if request.htmx:  # redraw the whole case, with the form open in its panel
+            context = case_context(request, case) | {
+                "open_step": step,
+                "open_form": result.form,
+                "open_error": result.error,
+            }
+            response = render(request, "complaints/case_detail.html#case_main", context, status=409)
+            response["HX-Retarget"] = "#case-main"
+            response["HX-Reswap"] = "outerHTML"
+            return response
     context = {"case": case, "step": step, "form": result.form, "error": result.error}
     template = "complaints/step.html"
     if request.htmx:
