@@ -22,7 +22,7 @@ from .models import (
     RevisionOutcome,
     Voucher,
 )
-from .models.case_rules import may_work_case
+from .models.case_rules import may_assign_case, may_decide_offer, may_work_case
 from .workflow.followup import REVISION_STATES
 from .workflow.offers import PROPOSAL_STATES, REFERENCE_KINDS
 
@@ -36,18 +36,12 @@ def _can_note(case, user) -> bool:
 
 
 def _can_assign(case, user) -> bool:
-    if user.has_perm("complaints.reassign_case"):
-        return True
-    return case.assignee_id is None and user.has_perm("complaints.work_case")
+    return may_assign_case(case, user, user) or user.has_perm("complaints.reassign_case")
 
 
 def _can_decide(case, user) -> bool:
-    return (
-        user.has_perm("complaints.approve_offer")
-        and Offer.objects.filter(case=case, approval_status=ApprovalStatus.PENDING)
-        .exclude(proposed_by=user)
-        .exists()
-    )
+    pending = Offer.objects.filter(case=case, approval_status=ApprovalStatus.PENDING)
+    return any(may_decide_offer(offer, user) for offer in pending)
 
 
 def _voucher_to_issue(case) -> bool:

@@ -82,3 +82,32 @@ def may_work_case(case, user) -> bool:
     if user is None or not user.is_active or not user.has_perm("complaints.work_case"):
         return False
     return case.assignee_id in (None, user.pk) or user.has_perm("complaints.reassign_case")
+
+
+def may_claim_case(case, user) -> bool:
+    """Return whether ``user`` may take the (unassigned) case for themselves."""
+    return (
+        case.assignee_id is None
+        and user is not None
+        and user.is_active
+        and user.has_perm("complaints.work_case")
+    )
+
+
+def may_assign_case(case, user, assignee) -> bool:
+    """Return whether ``user`` may give the case to ``assignee``: supervisors
+    assign anyone; anyone who works cases may take an unassigned case."""
+    if user is not None and user.is_active and user.has_perm("complaints.reassign_case"):
+        return True
+    return assignee is not None and assignee == user and may_claim_case(case, user)
+
+
+def may_decide_offer(offer, user) -> bool:
+    """Return whether ``user`` may approve or reject ``offer``: a supervisor,
+    and never the one who proposed it (four-eyes)."""
+    return (
+        user is not None
+        and user.is_active
+        and user.has_perm("complaints.approve_offer")
+        and offer.proposed_by_id != user.pk
+    )

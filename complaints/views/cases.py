@@ -14,6 +14,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from .. import workflow
 from ..forms import NewCaseForm, OrderLookupForm
 from ..models import Case, Order, Review
+from ..models.case_rules import may_claim_case
 from ..queries import (
     case_for_page,
     case_offers,
@@ -56,9 +57,7 @@ def case_context(request, case):
         "step_links": [
             (s, unmet) for s, unmet in steps if s.form_class.__name__ != "EmptyStepForm"
         ],
-        "can_take": case.is_open
-        and case.assignee_id is None
-        and user.has_perm("complaints.work_case"),
+        "can_take": case.is_open and may_claim_case(case, user),
     }
 
 

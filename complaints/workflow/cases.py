@@ -3,7 +3,7 @@ routine's steps that are not about offers or the follow-up."""
 
 import logging
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +21,7 @@ from ..models import (
     RootCauseCategory,
     Severity,
 )
+from ..models.case_rules import may_assign_case
 from ..models.cases import allocate_case_number
 from ..sla import due_times
 from ._base import (
@@ -198,15 +199,8 @@ def case_assign(*, case, assignee, actor) -> Case:
     """
     with transaction.atomic():
         case = lock_case(case)
-        claiming = assignee is not None and assignee == actor and case.assignee_id is None
-        if claiming:
-            require_perm(actor, "complaints.work_case", _("You may not work cases."))
-        else:
-            require_perm(
-                actor,
-                "complaints.reassign_case",
-                _("Only a supervisor may assign cases to others."),
-            )
+        if not may_assign_case(case, actor, assignee):
+            raise PermissionDenied(_("Only a supervisor may assign cases to others."))
         require_state(case, OPEN_STATES, _("Assign"))
         if assignee is not None and not _can_work_cases(assignee):
             raise field_error(

@@ -22,6 +22,7 @@ from ..models import (
     RemedyKind,
     Voucher,
 )
+from ..models.case_rules import may_decide_offer
 from ..queries import compensated_case_count, refunds_committed
 from ._base import (
     StepNotAllowed,
@@ -212,7 +213,7 @@ def _decide(*, offer, actor, approve: bool, note: str) -> Offer:
     with transaction.atomic():
         case = lock_case(offer.case, check_state=False)
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
-        if offer.proposed_by_id == actor.pk:
+        if not may_decide_offer(offer, actor):  # the permission was checked above
             raise PermissionDenied(_("Four-eyes rule: nobody decides on their own offer."))
         if offer.approval_status != ApprovalStatus.PENDING:
             raise StepNotAllowed(
