@@ -44,7 +44,7 @@ def log_in(page, username):
 
 def open_step(page, name):
     page.locator(f'#case-main [data-step="{name}"]').click()
-    expect(page.locator("#step-form-card")).to_be_visible()
+    expect(page.locator(f'#step-form-card[data-step-form="{name}"]')).to_be_visible()
 
 
 def submit_step(page, *, succeeds=True):
@@ -223,4 +223,32 @@ def test_the_queue_takes_a_case_with_one_click(page, console_errors):
     row.get_by_role("button", name="Assign to me").click()
     expect(page.locator("#messages")).to_contain_text(f"Case {case.number} is now yours.")
     assert Case.objects.get(pk=case.pk).assignee.username == "taker"
+    assert console_errors == []
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button'))
+  .filter(el => el.offsetParent !== null)
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map(el => el.outerHTML.slice(0, 80))"""
+
+
+def test_every_control_has_a_label_and_keyboard_focus_lands_in_the_form(page, console_errors):
+    agent = UserFactory(username="a11y", role="agent")
+    from . import flows
+
+    case = flows.analyzing(agent, OrderFactory())
+    log_in(page, "a11y")
+    page.goto(reverse("complaints:queue", args=["mine"]))
+    page.locator("summary").click()  # the filter form
+    assert page.evaluate(UNLABELLED) == []
+    page.goto(case.get_absolute_url())
+    for step in ("analyze", "propose_offer", "record_contact", "add_evidence", "cancel"):
+        open_step(page, step)
+        assert page.evaluate(UNLABELLED) == [], step
+        focused = page.evaluate("document.activeElement.closest('#step-panel') !== null")
+        assert focused, step  # app.js moves focus into the opened form
+    page.goto(reverse("complaints:new_case"))
+    assert page.evaluate(UNLABELLED) == []
     assert console_errors == []
