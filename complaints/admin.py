@@ -2,12 +2,17 @@
 through the workflow functions (so permissions, guards and the audit trail
 apply). Direct edits of cases, offers, vouchers and events are not offered."""
 
+from datetime import timedelta
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,6 +25,7 @@ from .models import (
     Contact,
     Customer,
     Evidence,
+    Notification,
     Offer,
     Order,
     OrderItem,
@@ -30,6 +36,7 @@ from .models import (
     RootCauseCategory,
     Voucher,
 )
+from .policy import conflicting_rules
 from .steps import STEPS_BY_NAME, add_validation_errors, available_steps
 from .views.stepping import process_step
 
@@ -276,8 +283,65 @@ class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["case", "uploaded_by"]
 
 
+class PolicyRuleForm(forms.ModelForm):
+    class Meta:
+        model = PolicyRule
+        fields = [
+            "name",
+            "kind",
+            "category",
+            "max_amount",
+            "max_share_percent",
+            "max_days_since_delivery",
+            "active_from",
+            "active_until",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        errors = {}
+        if data.get("max_amount") is not None and data["max_amount"] <= 0:
+            errors["max_amount"] = _("The cap must be greater than zero.")
+        share = data.get("max_share_percent")
+        if share is not None and not 0 < share <= 100:
+            errors["max_share_percent"] = _("The share is between 0 and 100%.")
+        if (
+            data.get("kind") not in (None, "apology")
+            and data.get("max_amount") is None
+            and share is None
+        ):
+            errors["max_amount"] = _("Give a maximum amount, a maximum share, or both.")
+        start, end = data.get("active_from"), data.get("active_until")
+        if start and end and end <= start:
+            errors["active_until"] = _("The rule must end after it starts.")
+        if errors:
+            raise forms.ValidationError(errors)
+        if data.get("kind") and start:
+            candidate = PolicyRule(
+                pk=self.instance.pk,
+                kind=data["kind"],
+                category=data.get("category"),
+                active_from=start,
+                active_until=end,
+            )
+            others = PolicyRule.objects.filter(kind=data["kind"], category=data.get("category"))
+            clashes = conflicting_rules(candidate, others)
+            if clashes:
+                raise forms.ValidationError(
+                    _(
+                        "Another rule for this remedy and category is active at the same time: "
+                        "%(rules)s. Retire it first (set its “active until”), or give this "
+                        "rule a period that does not overlap."
+                    )
+                    % {"rules": ", ".join(f"“{rule}”" for rule in clashes)},
+                    code="conflicting_rule",
+                )
+        return data
+
+
 @admin.register(PolicyRule)
 class PolicyRuleAdmin(admin.ModelAdmin):
+    form = PolicyRuleForm
     list_display = [
         "name",
         "kind",
@@ -287,11 +351,50 @@ class PolicyRuleAdmin(admin.ModelAdmin):
         "max_days_since_delivery",
         "active_from",
         "active_until",
+        "in_force",
     ]
     list_filter = ["kind", "category"]
+    actions = ["retire"]
+
+    @admin.display(boolean=True, description=gettext_lazy("in force"))
+    def in_force(self, rule):
+        now = timezone.now()
+        return rule.active_from <= now and (rule.active_until is None or rule.active_until > now)
+
+    def get_readonly_fields(self, request, obj=None):
+        # An offer keeps the rule it was judged by: once used, a rule's caps
+        # stay as they were; retire it and add a new one instead.
+        if obj is not None and obj.offers.exists():
+            return [
+                "name",
+                "kind",
+                "category",
+                "max_amount",
+                "max_share_percent",
+                "max_days_since_delivery",
+                "active_from",
+            ]
+        return []
+
+    @admin.action(description=gettext_lazy("Retire the selected rules now"))
+    def retire(self, request, queryset):
+        now = timezone.now()
+        retired = 0
+        for rule in queryset.filter(Q(active_until__isnull=True) | Q(active_until__gt=now)):
+            rule.active_until = max(now, rule.active_from + timedelta(seconds=1))
+            rule.save(update_fields=["active_until"])
+            retired += 1
+        self.message_user(request, _("%(count)s rules retired.") % {"count": retired})
 
     def has_delete_permission(self, request, obj=None):
         return False  # retire with "active until": offers keep the rule they were judged by
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "kind", "case", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["recipient", "case"]
 
 
 @admin.register(RootCauseCategory)

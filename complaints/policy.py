@@ -22,6 +22,7 @@ class PolicyDecision:
     allowance: Decimal | None  # the most the deciding rule allows here (None: no cap)
     reason: str
     needs_approval: bool
+    serial: bool = False  # judged while the customer counts as a serial complainant
 
 
 def _specificity(rule, category) -> int:
@@ -112,6 +113,7 @@ def evaluate_offer(
             allowance=decision.allowance,
             reason=f"{reason} {decision.reason}",
             needs_approval=True,
+            serial=True,
         )
     return decision
 
@@ -176,3 +178,90 @@ def _judge(*, kind, amount, category, order_total, delivered_at, rules, now) -> 
         reason=_("%(offer)s; %(why)s (rule “%(rule)s”). Needs a supervisor's approval.")
         % {"offer": offered, "why": why, "rule": rule},
     )
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What an agent may offer of one remedy on one case without approval."""
+
+    kind: str
+    rule: object | None
+    allowance: Decimal | None  # None with a rule: no cap (an apology)
+    needs_approval: bool
+    reason: str
+
+
+def what_may_i_offer(
+    *,
+    rules: Iterable,
+    category,
+    order_total: Decimal | None,
+    delivered_at: datetime | None,
+    now: datetime,
+    compensated_cases: int = 0,
+    serial_threshold: int | None = None,
+) -> list[Allowance]:
+    """Return, for every remedy, the most the active rules allow on this case."""
+    rules = list(rules)
+    serial = serial_threshold is not None and compensated_cases >= serial_threshold
+    result = []
+    for kind in RemedyKind:
+        best = None
+        reasons = []
+        for rule in applicable_rules(rules, kind=kind, category=category, now=now):
+            allowance, why_not = rule_allowance(rule, order_total=order_total)
+            days = (now - delivered_at).days if delivered_at is not None else 0
+            if why_not:
+                reasons.append(why_not)
+            elif rule.max_days_since_delivery is not None and days > rule.max_days_since_delivery:
+                reasons.append(
+                    _("delivered %(days)s days ago; the rule allows %(max)s days")
+                    % {"days": days, "max": rule.max_days_since_delivery}
+                )
+            elif best is None or (
+                best[1] is not None and (allowance is None or allowance > best[1])
+            ):
+                best = (rule, allowance)
+        if best is None:
+            result.append(
+                Allowance(
+                    kind=kind,
+                    rule=None,
+                    allowance=None,
+                    needs_approval=True,
+                    reason="; ".join(reasons) or _("no policy rule covers this remedy"),
+                )
+            )
+            continue
+        rule, allowance = best
+        reason = _("up to %(allowed)s (rule “%(rule)s”)") % {
+            "allowed": _money(allowance),
+            "rule": rule,
+        }
+        if serial:
+            reason = _("serial complainant: needs approval") + f"; {reason}"
+        result.append(
+            Allowance(
+                kind=kind, rule=rule, allowance=allowance, needs_approval=serial, reason=reason
+            )
+        )
+    return result
+
+
+def _periods_overlap(a, b) -> bool:
+    a_end, b_end = a.active_until, b.active_until
+    return (b_end is None or a.active_from < b_end) and (a_end is None or b.active_from < a_end)
+
+
+def conflicting_rules(rule, others: Iterable) -> list:
+    """Return the rules among ``others`` that would be active at the same time
+    as ``rule`` for the same remedy and category: two of them would leave it
+    unclear which cap applies."""
+    return [
+        other
+        for other in others
+        if other.pk != rule.pk
+        and other.kind == rule.kind
+        and other.category_id == rule.category_id
+        and _periods_overlap(rule, other)
+    ]

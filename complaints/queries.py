@@ -18,6 +18,7 @@ from .models import (
     OfferOutcome,
     RemedyKind,
 )
+from .people import display_name
 
 
 def compensated_case_count(customer, *, since: datetime, exclude_case: Case | None = None) -> int:
@@ -188,7 +189,7 @@ def reply_values(case: Case, user) -> dict:
         "case": case.number,
         "voucher_code": voucher.code if voucher is not None else "",
         "amount": f"{offer.amount:.2f}" if offer is not None and offer.amount else "",
-        "agent": user.get_full_name() or user.get_username(),
+        "agent": display_name(user),
     }
 
 

@@ -14,6 +14,7 @@ from .common import Marketplace
 from .contacts import Contact, ContactChannel, ContactOutcome, Evidence
 from .customers import Customer, Motive, Temperament
 from .events import CaseEvent, EventKind
+from .notifications import Notification, NotificationKind
 from .offers import ApprovalStatus, Offer, OfferOutcome
 from .orders import Order, OrderItem
 from .policy import REFUND_KINDS, PolicyRule, RemedyKind
@@ -41,6 +42,8 @@ __all__ = [
     "Evidence",
     "Marketplace",
     "Motive",
+    "Notification",
+    "NotificationKind",
     "Offer",
     "OfferOutcome",
     "Order",

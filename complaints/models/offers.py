@@ -71,6 +71,11 @@ class Offer(models.Model):
         help_text=_("The most the rule allowed for this case when the offer was judged."),
     )
     policy_note = models.CharField(_("policy check"), max_length=255, blank=True)
+    serial_complainant = models.BooleanField(
+        _("serial complainant"),
+        default=False,
+        help_text=_("Judged while the customer counted as a serial complainant."),
+    )
     approval_status = models.CharField(
         _("approval"), max_length=20, choices=ApprovalStatus.choices, db_index=True
     )

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,22 @@ class Voucher(models.Model):
     )
     issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
     redeemed_at = models.DateTimeField(_("redeemed"), null=True, blank=True)
+    redeemed_amount = money_field(
+        _("order value redeemed on"),
+        null=True,
+        blank=True,
+        help_text=_("The order value the voucher was applied to."),
+    )
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voided by"),
+    )
+    void_reason = models.TextField(_("void reason"), blank=True)
     redemption_order = models.ForeignKey(
         "complaints.Order",
         on_delete=models.PROTECT,
@@ -68,6 +85,10 @@ class Voucher(models.Model):
         verbose_name = _("voucher")
         verbose_name_plural = _("vouchers")
         ordering = ["-issued_at"]
+        permissions = [
+            ("redeem_voucher", _("Can record a voucher's redemption")),
+            ("void_voucher", _("Can void vouchers")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gt=0), name="voucher_value_positive"),
             models.CheckConstraint(
@@ -80,7 +101,18 @@ class Voucher(models.Model):
                 condition=~Q(status="redeemed") | Q(redeemed_at__isnull=False),
                 name="voucher_redeemed_has_time",
             ),
+            models.CheckConstraint(
+                condition=~Q(status="void") | ~Q(void_reason=""),
+                name="voucher_void_has_reason",
+            ),
         ]
 
     def __str__(self):
         return f"{self.code} ¥{self.value}"
+
+    @property
+    def is_outstanding(self) -> bool:
+        """Return whether the shop still owes this voucher (issued, not expired)."""
+        from django.utils import timezone
+
+        return self.status == VoucherStatus.ISSUED and self.valid_until > timezone.now()

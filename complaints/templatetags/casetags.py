@@ -18,6 +18,7 @@ from ..models import (
     RootCauseCategory,
     Severity,
 )
+from ..people import display_name
 
 register = template.Library()
 
@@ -176,14 +177,5 @@ def stars(rating):
 
 @register.filter
 def person(user, fallback=""):
-    """Return a user's full name, else their username, else ``fallback``."""
-    if user is None:
-        return fallback
-    first, last = user.first_name.strip(), user.last_name.strip()
-    if first and last and _is_cjk(first + last):
-        return f"{last}{first}"  # 林小雨: family name first, no space
-    return user.get_full_name() or user.get_username()
-
-
-def _is_cjk(text: str) -> bool:
-    return any("\u4e00" <= char <= "\u9fff" for char in text)
+    """Return a user's display name, or ``fallback`` for nobody."""
+    return display_name(user, fallback)

@@ -123,5 +123,6 @@ def reference_data(transactional_db):
         ("0002_roles", "create_roles"),
         ("0003_taxonomy_and_policy", "seed"),
         ("0005_seed_reply_templates", "seed"),
+        ("0008_sync_role_permissions", "sync"),
     ):
         getattr(importlib.import_module(f"complaints.migrations.{module}"), function)(apps, None)

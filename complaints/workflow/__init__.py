@@ -9,6 +9,7 @@ TransitionNotAllowed (wrong state or unmet guard), ConcurrentTransition
 """
 
 from ._base import CaseChanged, StepNotAllowed
+from .bulk import BulkResult, cases_bulk_assign, cases_bulk_raise_priority
 from .cases import (
     case_analyze,
     case_assign,
@@ -40,11 +41,14 @@ from .offers import (
     voucher_issue,
 )
 from .records import case_add_evidence, case_add_note, case_record_contact
+from .vouchers import VoucherNotRedeemable, voucher_redeem, voucher_void, vouchers_expire
 
 __all__ = [
     "REVISION_STATES",
+    "BulkResult",
     "CaseChanged",
     "StepNotAllowed",
+    "VoucherNotRedeemable",
     "case_accept_offer",
     "case_add_evidence",
     "case_add_note",
@@ -64,6 +68,8 @@ __all__ = [
     "case_reopen",
     "case_request_review_revision",
     "case_update_details",
+    "cases_bulk_assign",
+    "cases_bulk_raise_priority",
     "offer_approve",
     "offer_change",
     "offer_preview",
@@ -71,4 +77,7 @@ __all__ = [
     "offer_record_execution",
     "offer_reject",
     "voucher_issue",
+    "voucher_redeem",
+    "voucher_void",
+    "vouchers_expire",
 ]

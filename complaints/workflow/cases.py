@@ -1,10 +1,7 @@
 """Operations on a case as a whole: opening, details, assignment, and the
 routine's steps that are not about offers or the follow-up."""
 
-import logging
-
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +12,7 @@ from ..models import (
     CaseSource,
     CaseState,
     EventKind,
+    NotificationKind,
     Priority,
     ResponsibleParty,
     Review,
@@ -23,6 +21,7 @@ from ..models import (
 )
 from ..models.case_rules import may_assign_case
 from ..models.cases import allocate_case_number
+from ..notifications import notify
 from ..sla import due_times
 from ._base import (
     field_error,
@@ -33,8 +32,6 @@ from ._base import (
     require_state,
     run_transition,
 )
-
-logger = logging.getLogger("complaints.workflow")
 
 
 def _can_work_cases(user) -> bool:
@@ -119,6 +116,8 @@ def case_open(
             assignee=assignee,
             opened_by=actor,
         )
+        if assignee is not None and assignee != actor:
+            _notify_assignee(case, assignee)
         record_event(
             case,
             actor,
@@ -130,8 +129,6 @@ def case_open(
                 "assignee": assignee.get_username() if assignee else None,
             },
         )
-    if assignee is not None and assignee != actor:
-        _notify_assignee_on_commit(case, assignee)
     return case
 
 
@@ -220,28 +217,19 @@ def case_assign(*, case, assignee, actor) -> Case:
                 "to": assignee.get_username() if assignee else None,
             },
         )
-    if assignee is not None and assignee != actor:
-        _notify_assignee_on_commit(case, assignee)
+        if assignee is not None and assignee != actor:
+            _notify_assignee(case, assignee)
     return case
 
 
-def _notify_assignee_on_commit(case, assignee) -> None:
-    if not assignee.email:
-        return
-
-    def send():
-        try:
-            send_mail(
-                subject=_("Case %(number)s is now yours") % {"number": case.number},
-                message=_("%(number)s: %(summary)s")
-                % {"number": case.number, "summary": case.summary},
-                from_email=None,
-                recipient_list=[assignee.email],
-            )
-        except OSError:
-            logger.exception("Could not e-mail %s about case %s", assignee, case.number)
-
-    transaction.on_commit(send)
+def _notify_assignee(case, assignee) -> None:
+    notify(
+        recipient=assignee,
+        kind=NotificationKind.ASSIGNED,
+        case=case,
+        message=_("Case %(number)s is now yours: %(summary)s")
+        % {"number": case.number, "summary": case.summary},
+    )
 
 
 def case_confirm(*, case, actor, demand=None, description=None) -> Case:

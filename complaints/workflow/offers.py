@@ -16,6 +16,7 @@ from ..models import (
     ApprovalStatus,
     CaseState,
     EventKind,
+    NotificationKind,
     Offer,
     OfferOutcome,
     PolicyRule,
@@ -23,6 +24,8 @@ from ..models import (
     Voucher,
 )
 from ..models.case_rules import may_decide_offer
+from ..notifications import notify
+from ..people import display_name
 from ..queries import compensated_case_count, refunds_committed
 from ._base import (
     StepNotAllowed,
@@ -112,6 +115,7 @@ def _apply_decision(offer, decision) -> None:
     offer.policy_rule = decision.rule
     offer.policy_allowance = decision.allowance
     offer.policy_note = decision.reason[:255]
+    offer.serial_complainant = decision.serial
     offer.approval_status = (
         ApprovalStatus.PENDING if decision.needs_approval else ApprovalStatus.NOT_NEEDED
     )
@@ -226,6 +230,7 @@ def _decide(*, offer, actor, approve: bool, note: str) -> Offer:
         offer.decided_at = timezone.now()
         offer.decision_note = note
         offer.save()
+        _notify_proposer(offer, approve=approve)
         record_event(
             case,
             actor,
@@ -233,6 +238,25 @@ def _decide(*, offer, actor, approve: bool, note: str) -> Offer:
             payload=_offer_payload(offer, note=note, proposer=offer.proposed_by.get_username()),
         )
     return offer
+
+
+def _notify_proposer(offer, *, approve: bool) -> None:
+    values = {
+        "number": offer.case.number,
+        "offer": str(offer),
+        "who": display_name(offer.decided_by),
+        "note": offer.decision_note,
+    }
+    if approve:
+        message = _("%(number)s: your offer %(offer)s was approved by %(who)s. %(note)s")
+    else:
+        message = _("%(number)s: your offer %(offer)s was rejected by %(who)s. %(note)s")
+    notify(
+        recipient=offer.proposed_by,
+        kind=NotificationKind.OFFER_APPROVED if approve else NotificationKind.OFFER_REJECTED,
+        message=(message % values).strip(),
+        case=offer.case,
+    )
 
 
 def offer_approve(*, offer, actor, note: str = "") -> Offer:

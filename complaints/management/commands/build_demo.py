@@ -10,6 +10,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -34,7 +35,6 @@ from complaints.models import (
     OrderItem,
     Review,
     RootCauseCategory,
-    Voucher,
     VoucherStatus,
 )
 
@@ -96,7 +96,11 @@ class Command(BaseCommand):
             raise CommandError("build_demo needs an empty database (see make demo-fixture).")
         import time_machine
 
+        # The demo's notifications are real; their e-mails go nowhere.
+        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
         self.rng = random.Random(2026)
+        self.issued = {}  # scenario index -> its voucher
+        self.current = None
         with time_machine.travel(ANCHOR - timedelta(days=75), tick=False) as clock:
             self.clock = clock
             with transaction.atomic():
@@ -257,6 +261,7 @@ class Command(BaseCommand):
         return timezone.now()
 
     def play(self, index, target, complaint, offer, extra):
+        self.current = index
         agent = self.agent_for(index)
         supervisor = self.users["supervisor1"]
         approver = self.users["admin1"] if agent == supervisor else supervisor
@@ -383,7 +388,7 @@ class Command(BaseCommand):
     def carry_out(self, case, agent, offer):
         self.later(30, 900)
         if offer.kind == "voucher":
-            workflow.voucher_issue(case=case, actor=agent)
+            self.issued[self.current] = workflow.voucher_issue(case=case, actor=agent)
         elif offer.kind != "apology":
             workflow.offer_record_execution(
                 case=case, actor=agent, reference=f"REF{self.rng.randint(10**9, 10**10)}"
@@ -442,34 +447,28 @@ class Command(BaseCommand):
             workflow.case_close(case=case, actor=agent)
 
     def settle_vouchers(self):
-        """Give the closed cases' vouchers the later lives vouchers have.
-
-        Redeeming, expiring and voiding belong to the voucher ledger (a later
-        feature); the demo sets them directly so every status is on show.
-        """
+        """Give the closed cases' vouchers the later lives vouchers have,
+        through the ledger's workflow: redeemed, voided, expired by the sweep."""
         for index, (_target, _c, _o, extra) in enumerate(SCENARIOS):
             status = extra.get("voucher_status")
-            if not status:
+            voucher = self.issued.get(index)
+            if not status or voucher is None:
                 continue
-            voucher = (
-                Voucher.objects.filter(offer__case__summary=self.summary_of(index))
-                .order_by("issued_at")
-                .last()
-            )
             if status == VoucherStatus.REDEEMED:
-                order = (
-                    Order.objects.filter(
-                        customer=voucher.customer, paid_at__gt=voucher.issued_at
-                    ).first()
-                    or voucher.offer.case.order
+                self.at(voucher.issued_at + timedelta(days=5))
+                order = Order.objects.filter(customer=voucher.customer).latest("paid_at")
+                workflow.voucher_redeem(
+                    voucher=voucher,
+                    actor=self.users["agent1"],
+                    order=order,
+                    amount=voucher.min_spend + Decimal("58"),
                 )
-                Voucher.objects.filter(pk=voucher.pk).update(
-                    status=status,
-                    redeemed_at=voucher.issued_at + timedelta(days=5),
-                    redemption_order=order,
+            elif status == VoucherStatus.VOID:
+                self.at(voucher.issued_at + timedelta(days=2))
+                workflow.voucher_void(
+                    voucher=voucher,
+                    actor=self.users["supervisor1"],
+                    reason="客户改为全额退款，券作废",
                 )
-            else:
-                Voucher.objects.filter(pk=voucher.pk).update(status=status)
-
-    def summary_of(self, index):
-        return COMPLAINTS[SCENARIOS[index][1]][0]
+        self.at(ANCHOR - timedelta(minutes=1))
+        workflow.vouchers_expire()
