@@ -1,51 +1,25 @@
-"""Read side: selectors used by the workflow, the pages and the reports."""
+"""The queues and the case page."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Case as Conditional
-from django.db.models import F, QuerySet, Sum, When
+from django.db.models import F, QuerySet, When
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from .conf import setting
-from .models import (
+from ..conf import setting
+from ..models import (
     OPEN_STATES,
-    REFUND_KINDS,
     Case,
     Offer,
-    OfferOutcome,
+    Order,
     RemedyKind,
+    Review,
 )
-from .people import display_name
-
-
-def compensated_case_count(customer, *, since: datetime, exclude_case: Case | None = None) -> int:
-    """Return how many of the customer's cases paid out compensation since ``since``.
-
-    A case counts once however many remedies it executed; an apology costs
-    nothing and does not count.
-    """
-    offers = Offer.objects.filter(case__customer=customer, executed_at__gte=since).exclude(
-        kind=RemedyKind.APOLOGY
-    )
-    if exclude_case is not None:
-        offers = offers.exclude(case=exclude_case)
-    return offers.values("case").distinct().count()
-
-
-def refunds_committed(order, *, exclude_offer: Offer | None = None) -> Decimal:
-    """Return the refunds on ``order`` the customer has accepted, across its cases."""
-    offers = Offer.objects.filter(
-        case__order=order, kind__in=REFUND_KINDS, outcome=OfferOutcome.ACCEPTED
-    )
-    if exclude_offer is not None and exclude_offer.pk:
-        offers = offers.exclude(pk=exclude_offer.pk)
-    return offers.aggregate(total=Sum("amount"))["total"] or Decimal("0")
-
-
-# Queues ---------------------------------------------------------------
+from ..people import display_name
+from .history import compensated_case_count
 
 
 def with_due(cases: QuerySet) -> QuerySet:
@@ -90,9 +64,6 @@ def case_queue(name: str, *, user, now: datetime | None = None) -> QuerySet:
 
 def overdue(cases: QuerySet, *, now: datetime | None = None) -> QuerySet:
     return cases.filter(due_at__lt=now or timezone.now())
-
-
-# The case page --------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -166,7 +137,6 @@ def case_offers(case: Case) -> QuerySet:
 
 def search_orders(number: str, *, limit: int = 10) -> QuerySet:
     """Return orders whose number contains ``number`` (for the new-case page)."""
-    from .models import Order
 
     number = number.strip()
     if len(number) < 3:
@@ -195,7 +165,6 @@ def reply_values(case: Case, user) -> dict:
 
 def reviews_to_open(*, limit: int = 10) -> QuerySet:
     """Return recent medium and negative reviews that have no open case yet."""
-    from .models import Review
 
     return (
         Review.objects.filter(rating__lte=3)
