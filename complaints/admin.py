@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_fsm import TransitionNotAllowed
 
 from . import workflow
 from .forms import NewCaseForm
@@ -249,6 +250,28 @@ class OfferAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["approval_status", "kind", "outcome"]
     search_fields = ["case__number"]
     list_select_related = ["case", "proposed_by"]
+    actions = ["approve_selected"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("complaints.approve_offer"):
+            actions.pop("approve_selected", None)
+        return actions
+
+    @admin.action(description=gettext_lazy("Approve the selected offers"))
+    def approve_selected(self, request, queryset):
+        """Approve each offer through the workflow: the four-eyes rule and the
+        offer's state are checked one by one, and refusals are reported."""
+        approved = 0
+        for offer in queryset.select_related("case", "proposed_by"):
+            try:
+                workflow.offer_approve(offer=offer, actor=request.user)
+            except (PermissionDenied, ValidationError, TransitionNotAllowed) as error:
+                reason = " ".join(getattr(error, "messages", [str(error)]))
+                self.message_user(request, f"{offer.case.number}: {reason}", messages.WARNING)
+            else:
+                approved += 1
+        self.message_user(request, _("%(count)s offers approved.") % {"count": approved})
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("complaints.view_offer")

@@ -1,5 +1,7 @@
 """django-filter FilterSets for the lists."""
 
+from datetime import timedelta
+
 import django_filters
 from django import forms
 from django.db.models import F, Q
@@ -7,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .forms import StyledFormMixin, case_workers
-from .models import CaseSource, CaseState, Priority, RootCauseCategory
+from .models import CaseSource, CaseState, Priority, RemedyKind, RootCauseCategory, VoucherStatus
 
 SORTS = {
     "due": (F("due_at").asc(nulls_last=True), "-priority", "created_at"),
@@ -116,3 +118,57 @@ class CaseFilter(django_filters.FilterSet):
         if not self.form.cleaned_data.get("sort"):
             queryset = queryset.order_by(*SORTS["due"])
         return queryset
+
+
+class OfferFilter(django_filters.FilterSet):
+    """The approvals inbox filters."""
+
+    kind = django_filters.ChoiceFilter(choices=RemedyKind.choices, label=_("Remedy"))
+    amount_min = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="gte", label=_("Amount from (¥)")
+    )
+    amount_max = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="lte", label=_("Amount up to (¥)")
+    )
+    proposer = django_filters.ModelChoiceFilter(
+        field_name="proposed_by", queryset=case_workers(), label=_("Proposed by")
+    )
+    older_than = django_filters.NumberFilter(
+        method="filter_older_than", label=_("Waiting at least (hours)"), min_value=0
+    )
+
+    class Meta:
+        form = FilterForm
+
+    def filter_older_than(self, queryset, name, value):
+        if value in (None, ""):
+            return queryset
+        return queryset.filter(proposed_at__lte=timezone.now() - timedelta(hours=float(value)))
+
+
+class VoucherFilter(django_filters.FilterSet):
+    """The voucher ledger filters; the period is the month(s) of issue."""
+
+    q = django_filters.CharFilter(
+        method="filter_text", label=_("Search"), help_text=_("Code, customer or case number")
+    )
+    status = django_filters.MultipleChoiceFilter(choices=VoucherStatus.choices, label=_("Status"))
+    issued_from = django_filters.DateFilter(
+        field_name="issued_at", lookup_expr="date__gte", label=_("Issued from"), widget=DateInput
+    )
+    issued_to = django_filters.DateFilter(
+        field_name="issued_at", lookup_expr="date__lte", label=_("Issued until"), widget=DateInput
+    )
+
+    class Meta:
+        form = FilterForm
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(code__icontains=value)
+            | Q(customer__buyer_id__icontains=value)
+            | Q(offer__case__number__icontains=value)
+        )

@@ -1,5 +1,7 @@
 """One form per workflow step. Forms check shape; the workflow enforces rules."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -385,3 +387,64 @@ class AssignForm(StepForm):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = case_workers()
         self.fields["assignee"].initial = self.case.assignee_id
+
+
+class DecisionForm(StyledFormMixin, forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("note")
+    )
+
+
+class BulkForm(StyledFormMixin, forms.Form):
+    ASSIGN, RAISE = "assign", "raise"
+
+    action = forms.ChoiceField(
+        choices=[(ASSIGN, _("Assign to")), (RAISE, _("Raise priority"))], label=_("action")
+    )
+    assignee = forms.ModelChoiceField(
+        User.objects.none(), required=False, label=_("agent"), empty_label=_("(unassigned)")
+    )
+    cases = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = case_workers()
+
+    def clean(self):
+        data = super().clean()
+        numbers = self.data.getlist("cases") if hasattr(self.data, "getlist") else []
+        if not numbers:
+            raise forms.ValidationError(_("Select at least one case."), code="no_cases")
+        data["cases"] = numbers
+        return data
+
+
+class RedeemForm(StyledFormMixin, forms.Form):
+    order_number = forms.CharField(max_length=64, label=_("order number"))
+    amount = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        label=_("order value (¥)"),
+        help_text=_("What the voucher was applied to; empty for the order's paid total."),
+    )
+
+    def __init__(self, *args, voucher=None, **kwargs):
+        self.voucher = voucher
+        super().__init__(*args, **kwargs)
+
+    def clean_order_number(self):
+        number = self.cleaned_data["order_number"].strip()
+        orders = Order.objects.filter(number=number)
+        if self.voucher is not None:
+            orders = orders.filter(customer=self.voucher.customer) or orders
+        order = orders.first()
+        if order is None:
+            raise forms.ValidationError(_("No order with this number."), code="unknown_order")
+        self.cleaned_data["order"] = order
+        return number
+
+
+class VoidForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("reason"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cases, evidence, offers, queues
+from .views import cases, evidence, money, notifications, offers, queues, supervisor
 
 app_name = "complaints"
 
@@ -12,6 +12,16 @@ urlpatterns = [
     path("cases/<str:number>/take/", cases.take_case, name="take"),
     path("cases/<str:number>/step/<slug:step_name>/", cases.case_step, name="step"),
     path("cases/<str:number>/offer-check/", offers.offer_check, name="offer_check"),
+    path("queue-bulk/", supervisor.bulk, name="bulk"),
+    path("approvals/", supervisor.approvals, name="approvals"),
+    path("approvals/<int:pk>/<str:decision>/", supervisor.decide, name="decide"),
+    path("team/", supervisor.team, name="team"),
+    path("vouchers/", money.ledger, name="vouchers"),
+    path("vouchers/<str:code>/", money.voucher_detail, name="voucher"),
+    path("vouchers/<str:code>/redeem/", money.voucher_redeem, name="voucher_redeem"),
+    path("vouchers/<str:code>/void/", money.voucher_void, name="voucher_void"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("evidence/<int:pk>/", evidence.evidence_file, name="evidence"),
     path(
         "evidence/<int:pk>/thumbnail/",

@@ -179,3 +179,32 @@ def stars(rating):
 def person(user, fallback=""):
     """Return a user's display name, or ``fallback`` for nobody."""
     return display_name(user, fallback)
+
+
+@register.simple_tag
+def policy_gap(offer):
+    """The offer against what policy allows, e.g. "Voucher ¥80.00; policy allows ¥20.00",
+    in the reader's language (the stored note keeps the proposer's)."""
+    what = (
+        f"{offer.get_kind_display()} ¥{offer.amount}"
+        if offer.amount
+        else str(offer.get_kind_display())
+    )
+    if offer.policy_rule_id is None:
+        return _("%(offer)s: no policy rule covers this remedy") % {"offer": what}
+    allowed = offer.policy_allowance
+    if allowed is not None and offer.amount is not None and offer.amount > allowed:
+        return _("%(offer)s; policy allows ¥%(allowed)s") % {"offer": what, "allowed": allowed}
+    if offer.serial_complainant:
+        return _("%(offer)s: inside policy, but the customer is a serial complainant") % {
+            "offer": what
+        }
+    if allowed is None:
+        return _("%(offer)s: inside policy") % {"offer": what}
+    return _("%(offer)s: inside policy (up to ¥%(allowed)s)") % {"offer": what, "allowed": allowed}
+
+
+@register.filter
+def get(mapping, key):
+    """Return ``mapping[key]`` (or nothing) in a template."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

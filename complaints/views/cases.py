@@ -19,11 +19,14 @@ from ..queries import (
     case_for_page,
     case_offers,
     case_timeline,
+    compensation_cost,
     customer_history,
     reviews_to_open,
     search_orders,
 )
 from ..steps import STEPS_BY_NAME, add_validation_errors, available_steps
+from ..workflow import offer_allowances
+from ..workflow.offers import PROPOSAL_STATES
 from .stepping import process_step
 
 
@@ -47,6 +50,8 @@ def case_context(request, case):
         "case": case,
         "now": timezone.now(),
         "history": history,
+        "allowances": offer_allowances(case) if case.state in PROPOSAL_STATES else [],
+        "compensation": compensation_cost(case),
         "offers": list(case_offers(case)),
         "events": list(case_timeline(case)),
         "contacts": list(case.contacts.select_related("agent")),

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..filters import CaseFilter
+from ..forms import BulkForm
 from ..queries import QUEUES, case_queue
 
 QUEUE_TITLES = {
@@ -55,6 +56,7 @@ def queue(request, name):
             "query": query.urlencode(),
             "now": timezone.now(),
             "queues": [(key, QUEUE_TITLES[key]) for key in QUEUES],
+            "bulk_form": BulkForm() if request.user.has_perm("complaints.reassign_case") else None,
         },
         status=400 if filterset.is_bound and not filterset.is_valid() else 200,
     )

@@ -106,6 +106,22 @@ def _judge(case, *, kind, amount) -> policy.PolicyDecision:
     )
 
 
+def offer_allowances(case) -> list[policy.Allowance]:
+    """Return what each remedy allows on ``case`` now ("what may I offer")."""
+    now = timezone.now()
+    since = now - timedelta(days=setting("SERIAL_COMPLAINANT_DAYS"))
+    order = case.order
+    return policy.what_may_i_offer(
+        rules=PolicyRule.objects.active_at(now).select_related("category"),
+        category=case.category,
+        order_total=order.paid_total if order else None,
+        delivered_at=order.delivered_at if order else None,
+        now=now,
+        compensated_cases=compensated_case_count(case.customer, since=since, exclude_case=case),
+        serial_threshold=setting("SERIAL_COMPLAINANT_CASES"),
+    )
+
+
 def offer_preview(*, case, kind: str, amount) -> policy.PolicyDecision:
     """Return how an offer would be judged now, writing nothing."""
     return _judge(case, kind=kind, amount=amount)
