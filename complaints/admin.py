@@ -252,13 +252,10 @@ class OfferAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["case", "proposed_by"]
     actions = ["approve_selected"]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not request.user.has_perm("complaints.approve_offer"):
-            actions.pop("approve_selected", None)
-        return actions
+    def has_approve_permission(self, request):
+        return request.user.has_perm("complaints.approve_offer")
 
-    @admin.action(description=gettext_lazy("Approve the selected offers"))
+    @admin.action(description=gettext_lazy("Approve the selected offers"), permissions=["approve"])
     def approve_selected(self, request, queryset):
         """Approve each offer through the workflow: the four-eyes rule and the
         offer's state are checked one by one, and refusals are reported."""

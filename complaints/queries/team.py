@@ -19,6 +19,7 @@ from ..models import (
     Offer,
     RemedyKind,
 )
+from ..roles import AGENT
 from .cases import with_due
 
 
@@ -78,6 +79,7 @@ class AgentLoad:
     closed_recently: int
     satisfied_recently: int
     verified_recently: int
+    is_agent: bool = True  # in the agent role (not a supervisor or admin helping out)
 
     @property
     def satisfaction_rate(self) -> float | None:
@@ -94,6 +96,10 @@ class TeamOverview:
     overdue: int
     waiting_approval: int
     window_days: int
+
+    @property
+    def max_load(self) -> int:
+        return max((a.open_total for a in self.agents), default=0)
 
     @property
     def imbalance(self) -> AgentLoad | None:
@@ -147,7 +153,12 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
         entry["states"][row["state"]] = row["n"]
         entry["overdue"] += row["overdue"]
         entry["waiting"] += row["waiting"]
-    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=case_workers())}
+    users = {
+        user.pk: user
+        for user in get_user_model()
+        .objects.filter(pk__in=case_workers())
+        .annotate(in_agent_role=Count("groups", filter=Q(groups__name=AGENT)))
+    }
     agents = []
     for pk, user in users.items():
         entry = loads.get(pk, {"states": {}, "overdue": 0, "waiting": 0})
@@ -162,9 +173,12 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
                 closed_recently=recent.get(pk, 0),
                 satisfied_recently=quality["satisfied"],
                 verified_recently=quality["verified"],
+                is_agent=bool(user.in_agent_role),
             )
         )
-    agents.sort(key=lambda a: (-a.open_total, a.agent.get_username()))
+    # Agents first, then supervisors and admins who carry cases too.
+    agents = [a for a in agents if a.is_agent or a.open_total]
+    agents.sort(key=lambda a: (not a.is_agent, -a.open_total, a.agent.get_username()))
     unassigned = loads.get(None, {"states": {}})
     return TeamOverview(
         states=[

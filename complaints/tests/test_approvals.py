@@ -1,0 +1,230 @@
+"""The approvals inbox and the four-eyes rule on every path: the inbox
+(plain and htmx), the case page, the admin and its bulk action."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints import workflow
+from complaints.models import ApprovalStatus, CaseEvent, Notification, Offer
+
+from . import flows
+from .factories import CustomerFactory, OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+INBOX = reverse("complaints:approvals")
+
+
+def decide_url(offer, decision):
+    return reverse("complaints:decide", args=[offer.pk, decision])
+
+
+def pending(agent, *, amount="80", kind="voucher", customer=None):
+    order = OrderFactory(customer=customer) if customer else OrderFactory()
+    case = flows.analyzing(agent, order)
+    return workflow.offer_propose(
+        case=case, actor=agent, kind=kind, amount=amount, reasoning="客户是老顾客"
+    )
+
+
+def rows(response):
+    return [offer.pk for offer in response.context["page"]]
+
+
+def test_the_inbox_lists_waiting_offers_oldest_first_with_what_to_decide_on(
+    client, agent, supervisor
+):
+    first = pending(agent, amount="80")
+    second = pending(agent, kind="full_refund", amount="199")
+    Offer.objects.filter(pk=second.pk).update(proposed_at=timezone.now() + timedelta(minutes=1))
+    inside = workflow.offer_propose(
+        case=flows.analyzing(agent, OrderFactory()), actor=agent, kind="voucher", amount="10"
+    )
+    client.force_login(supervisor)
+    response = client.get(INBOX)
+    assert rows(response) == [first.pk, second.pk]
+    assert inside.pk not in rows(response)
+    html = response.content.decode()
+    assert "Voucher ¥80.00; policy allows ¥20.00" in html
+    assert "Full refund ¥199.00: no policy rule covers this remedy" in html
+    assert "客户是老顾客" in html  # the agent's reasoning
+    assert "¥199.00" in html  # the order value
+    assert first.case.number in html
+
+
+def test_the_inbox_shows_compensation_history_and_the_serial_flag(client, agent, supervisor):
+    customer = CustomerFactory()
+    for _ in range(3):
+        flows.verifying(agent, OrderFactory(customer=customer), amount=Decimal("15"))
+    offer = pending(agent, amount="10", customer=customer)
+    assert offer.serial_complainant
+    client.force_login(supervisor)
+    html = client.get(INBOX).content.decode()
+    assert "3 compensated cases, ¥45.00 in 90 days" in html
+    assert "Serial complainant" in html
+    assert "inside policy, but the customer is a serial complainant" in html
+
+
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({"kind": "gift"}, {"gift"}),
+        ({"amount_min": "50"}, {"voucher80", "refund"}),
+        ({"amount_max": "60"}, {"gift"}),
+        ({"older_than": "2"}, {"voucher80"}),
+    ],
+)
+def test_inbox_filters(client, agent, agent2, supervisor, params, expected):
+    offers = {
+        "voucher80": pending(agent, amount="80"),
+        "refund": pending(agent2, kind="full_refund", amount="199"),
+        "gift": pending(agent2, kind="gift", amount="40"),
+    }
+    Offer.objects.filter(pk=offers["voucher80"].pk).update(
+        proposed_at=timezone.now() - timedelta(hours=3)
+    )
+    client.force_login(supervisor)
+    response = client.get(INBOX, params)
+    assert set(rows(response)) == {offers[name].pk for name in expected}
+
+
+def test_inbox_filter_by_proposer(client, agent, agent2, supervisor):
+    mine = pending(agent)
+    pending(agent2)
+    client.force_login(supervisor)
+    assert rows(client.get(INBOX, {"proposer": agent.pk})) == [mine.pk]
+
+
+def test_only_supervisors_see_the_inbox(client, agent, outsider):
+    client.force_login(agent)
+    assert client.get(INBOX).status_code == 403
+    client.force_login(outsider)
+    assert client.get(INBOX).status_code == 403
+
+
+def test_approve_from_the_list_then_the_agent_accepts(
+    client, agent, supervisor, mailoutbox, django_capture_on_commit_callbacks
+):
+    offer = pending(agent)
+    client.force_login(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(decide_url(offer, "approve"), {"note": "老客户，同意"})
+    assert response.status_code == 302
+    offer.refresh_from_db()
+    assert (offer.approval_status, offer.decided_by, offer.decision_note) == (
+        ApprovalStatus.APPROVED,
+        supervisor,
+        "老客户，同意",
+    )
+    event = CaseEvent.objects.get(case=offer.case, kind="offer_approved")
+    assert event.actor == supervisor
+    note = Notification.objects.get(recipient=agent)
+    assert note.kind == "offer_approved" and offer.case.number in note.message
+    assert [m.to for m in mailoutbox] == [[agent.email]]
+    case = workflow.case_propose(case=offer.case, actor=agent)
+    assert workflow.case_accept_offer(case=case, offer=offer, actor=agent).state == "executing"
+
+
+def test_reject_from_the_list_with_htmx_and_the_offer_cannot_be_accepted(client, agent, supervisor):
+    offer = pending(agent)
+    client.force_login(supervisor)
+    headers = {"HX-Request": "true"}
+    no_note = client.post(decide_url(offer, "reject"), {"note": ""}, headers=headers)
+    assert no_note.status_code == 400
+    assert "Say why the offer is rejected." in no_note.content.decode()
+    response = client.post(decide_url(offer, "reject"), {"note": "超出政策太多"}, headers=headers)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<tr id="offer-{offer.pk}"')
+    assert "Rejected" in html and 'id="pending-approvals"' in html  # counter swapped too
+    assert Offer.objects.get(pk=offer.pk).approval_status == ApprovalStatus.REJECTED
+    workflow.offer_propose(case=offer.case, actor=agent, kind="voucher", amount="20")
+    case = workflow.case_propose(case=offer.case, actor=agent)
+    with pytest.raises(workflow.StepNotAllowed):
+        workflow.case_accept_offer(case=case, offer=offer, actor=agent)
+
+
+def test_four_eyes_in_the_inbox_no_buttons_and_403(client, supervisor, supervisor2):
+    offer = pending(supervisor)
+    client.force_login(supervisor)
+    html = client.get(INBOX).content.decode()
+    assert "Your own offer: another supervisor decides." in html
+    assert decide_url(offer, "approve") not in html
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(decide_url(offer, "approve"), {"note": ""}, headers=headers)
+        if headers:
+            assert response.status_code == 403
+            assert "Four-eyes rule" in response.content.decode()
+        else:
+            assert response.status_code == 302  # the message says why
+    assert Offer.objects.get(pk=offer.pk).approval_status == ApprovalStatus.PENDING
+    client.force_login(supervisor2)
+    assert client.post(decide_url(offer, "approve")).status_code == 302
+    assert Offer.objects.get(pk=offer.pk).approval_status == ApprovalStatus.APPROVED
+
+
+def test_agents_cannot_decide(client, agent, agent2):
+    offer = pending(agent)
+    client.force_login(agent2)
+    assert client.post(decide_url(offer, "approve")).status_code == 403
+    assert Offer.objects.get(pk=offer.pk).approval_status == ApprovalStatus.PENDING
+
+
+def test_deciding_an_offer_already_decided_is_a_conflict(client, agent, supervisor, supervisor2):
+    offer = pending(agent)
+    workflow.offer_approve(offer=offer, actor=supervisor2)
+    client.force_login(supervisor)
+    response = client.post(
+        decide_url(offer, "reject"), {"note": "不行"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 409
+    assert "not waiting for approval" in response.content.decode()
+
+
+def test_four_eyes_in_the_admin_bulk_action(client, supervisor, supervisor2, agent):
+    own = pending(supervisor)
+    other = pending(agent)
+    supervisor.is_staff = True
+    supervisor.save()
+    client.force_login(supervisor)
+    response = client.post(
+        reverse("admin:complaints_offer_changelist"),
+        {"action": "approve_selected", "_selected_action": [own.pk, other.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Four-eyes rule" in response.content.decode()
+    assert Offer.objects.get(pk=own.pk).approval_status == ApprovalStatus.PENDING
+    assert Offer.objects.get(pk=other.pk).approval_status == ApprovalStatus.APPROVED
+
+
+def test_the_navigation_counts_what_the_supervisor_may_decide(client, agent, supervisor):
+    pending(agent)
+    pending(agent)
+    pending(supervisor)  # their own: not counted
+    client.force_login(supervisor)
+    html = client.get(reverse("complaints:queue", args=["open"])).content.decode()
+    assert '<span class="badge text-bg-warning" id="pending-approvals"' in html
+    assert 'aria-label="2 waiting">2</span>' in html
+    client.force_login(agent)
+    assert "pending-approvals" not in client.get("/queue/mine/").content.decode()
+
+
+def test_inbox_query_count_does_not_grow_with_the_rows(client, agent, supervisor):
+    client.force_login(supervisor)
+    for _ in range(2):
+        pending(agent, customer=CustomerFactory())
+    with CaptureQueriesContext(connection) as few:
+        client.get(INBOX)
+    for _ in range(12):
+        pending(UserFactory(role="agent"), customer=CustomerFactory())
+    with CaptureQueriesContext(connection) as many:
+        client.get(INBOX)
+    assert len(many) == len(few), (len(few), len(many))
+    assert len(many) <= 12, len(many)

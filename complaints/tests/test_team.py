@@ -1,0 +1,187 @@
+"""The team dashboard, bulk actions on the queue and notifications."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints import workflow
+from complaints.models import Case, CaseEvent, Notification
+from complaints.queries import team_overview
+
+from . import flows
+from .factories import OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TEAM = reverse("complaints:team")
+
+
+def test_the_dashboard_counts_open_cases_per_state_and_agent(client, agent, agent2, supervisor):
+    flows.opened(agent, OrderFactory())
+    flows.analyzing(agent, OrderFactory())
+    late = flows.analyzing(agent2, OrderFactory())
+    Case.objects.filter(pk=late.pk).update(resolution_due=timezone.now() - timedelta(hours=1))
+    waiting = flows.analyzing(agent2, OrderFactory())
+    workflow.offer_propose(case=waiting, actor=agent2, kind="voucher", amount="90")
+    workflow.case_assign(case=flows.opened(agent, OrderFactory()), assignee=None, actor=supervisor)
+    flows.closed(agent, OrderFactory())
+    client.force_login(supervisor)
+    response = client.get(TEAM)
+    team = response.context["team"]
+    states = {state: count for state, _label, count in team.states}
+    assert states["confirming"] == 2 and states["analyzing"] == 3
+    loads = {load.agent.username: load for load in team.agents}
+    assert loads["agent_a"].open_total == 2 and loads["agent_b"].open_total == 2
+    assert loads["agent_b"].overdue == 1
+    assert loads["agent_b"].waiting_approval == 1
+    assert loads["agent_a"].closed_recently == 1
+    assert team.unassigned == 1
+    html = response.content.decode()
+    assert 'data-agent="agent_a"' in html and "1 waiting for approval" in html
+
+
+def test_the_best_agent_with_the_fewest_cases_is_flagged(client, agent, agent2, supervisor):
+    star = UserFactory(username="star", role="agent", first_name="星", last_name="李")
+    flows.closed(star, OrderFactory())  # satisfied customer, now only one open case
+    flows.opened(star, OrderFactory())
+    for _ in range(3):
+        flows.opened(agent, OrderFactory())
+        flows.opened(agent2, OrderFactory())
+    overview = team_overview()
+    assert overview.imbalance.agent == star
+    client.force_login(supervisor)
+    html = client.get(TEAM).content.decode()
+    assert 'id="imbalance"' in html and "李星 has the most satisfied customers" in html
+
+
+def test_no_flag_when_the_best_agent_carries_enough(agent, agent2):
+    flows.closed(agent, OrderFactory())
+    for _ in range(3):
+        flows.opened(agent, OrderFactory())
+    flows.opened(agent2, OrderFactory())
+    assert team_overview().imbalance is None
+
+
+def test_only_supervisors_see_the_dashboard(client, agent):
+    client.force_login(agent)
+    assert client.get(TEAM).status_code == 403
+
+
+def test_dashboard_query_count_does_not_grow(client, agent, supervisor):
+    client.force_login(supervisor)
+    flows.opened(agent, OrderFactory())
+    with CaptureQueriesContext(connection) as few:
+        client.get(TEAM)
+    for n in range(6):
+        flows.analyzing(UserFactory(username=f"extra{n}", role="agent"), OrderFactory())
+    with CaptureQueriesContext(connection) as many:
+        client.get(TEAM)
+    assert len(many) == len(few), (len(few), len(many))
+
+
+# Bulk actions --------------------------------------------------------------
+
+
+def bulk(client, action, cases, **extra):
+    return client.post(
+        reverse("complaints:bulk"),
+        {"action": action, "cases": [c.number for c in cases], "next": "/queue/open/", **extra},
+        follow=True,
+    )
+
+
+def test_bulk_assign_writes_one_event_per_case(client, agent, agent2, supervisor):
+    cases = [flows.opened(agent, OrderFactory()) for _ in range(3)]
+    done = flows.closed(agent, OrderFactory())
+    client.force_login(supervisor)
+    response = bulk(client, "assign", [*cases, done], assignee=agent2.pk)
+    html = response.content.decode()
+    assert "3 cases changed." in html
+    assert f"{done.number}:" in html  # the closed one is reported, not changed
+    for case in cases:
+        assert Case.objects.get(pk=case.pk).assignee == agent2
+        assert CaseEvent.objects.filter(case=case, kind="assignment").count() == 1
+    assert Notification.objects.filter(recipient=agent2, kind="assigned").count() == 3
+
+
+def test_bulk_raise_priority_one_level_each(client, agent, supervisor):
+    low = flows.opened(agent, OrderFactory(), priority=1)
+    urgent = flows.opened(agent, OrderFactory(), priority=4)
+    client.force_login(supervisor)
+    html = bulk(client, "raise", [low, urgent]).content.decode()
+    assert "1 cases changed." in html and "Already urgent." in html
+    low.refresh_from_db()
+    assert low.priority == 2
+    assert CaseEvent.objects.filter(case=low, kind="details").count() == 1
+    assert low.first_response_due - low.created_at == timedelta(hours=8)  # clocks follow
+
+
+def test_bulk_needs_a_supervisor_and_a_selection(client, agent, supervisor):
+    case = flows.opened(agent, OrderFactory())
+    client.force_login(agent)
+    response = client.post(reverse("complaints:bulk"), {"action": "raise", "cases": [case.number]})
+    assert response.status_code == 403
+    client.force_login(supervisor)
+    assert "Select at least one case." in bulk(client, "raise", []).content.decode()
+
+
+def test_the_queue_offers_bulk_actions_to_supervisors_only(client, agent, supervisor):
+    flows.opened(agent, OrderFactory())
+    client.force_login(agent)
+    assert 'id="bulk-form"' not in client.get("/queue/mine/").content.decode()
+    client.force_login(supervisor)
+    assert 'id="bulk-form"' in client.get("/queue/open/").content.decode()
+
+
+# Notifications --------------------------------------------------------------
+
+
+def test_notifications_list_unread_count_and_mark_read(client, agent, supervisor):
+    offer = workflow.offer_propose(
+        case=flows.analyzing(agent, OrderFactory()), actor=agent, kind="voucher", amount="60"
+    )
+    workflow.offer_reject(offer=offer, actor=supervisor, note="太多了")
+    client.force_login(agent)
+    html = client.get("/queue/mine/").content.decode()
+    assert '<span class="badge text-bg-danger" id="unread-count">1</span>' in html
+    page = client.get(reverse("complaints:notifications")).content.decode()
+    assert "was rejected by" in page and "太多了" in page
+    note = Notification.objects.get(recipient=agent)
+    client.post(reverse("complaints:notifications_read"), {"id": note.pk})
+    assert Notification.objects.get(pk=note.pk).read_at is not None
+    assert 'id="unread-count"' not in client.get("/queue/mine/").content.decode()
+
+
+def test_nobody_reads_someone_elses_notifications(client, agent, agent2, supervisor):
+    offer = workflow.offer_propose(
+        case=flows.analyzing(agent, OrderFactory()), actor=agent, kind="voucher", amount="60"
+    )
+    workflow.offer_approve(offer=offer, actor=supervisor)
+    note = Notification.objects.get(recipient=agent)
+    client.force_login(agent2)
+    assert "was approved" not in client.get(reverse("complaints:notifications")).content.decode()
+    client.post(reverse("complaints:notifications_read"), {"id": note.pk})
+    assert Notification.objects.get(pk=note.pk).read_at is None
+
+
+def test_a_rolled_back_decision_notifies_nobody(
+    agent, supervisor, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    offer = workflow.offer_propose(
+        case=flows.analyzing(agent, OrderFactory()), actor=agent, kind="voucher", amount="60"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                workflow.offer_approve(offer=offer, actor=supervisor)
+                raise RuntimeError("the request failed afterwards")
+        except RuntimeError:
+            pass
+    assert not Notification.objects.exists()
+    assert mailoutbox == []

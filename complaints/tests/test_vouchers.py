@@ -1,0 +1,235 @@
+"""Vouchers after issue: redeemed once, voided, expired; and the ledger."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints import workflow
+from complaints.models import CaseEvent, Voucher
+from complaints.queries import compensation_cost
+
+from . import flows
+from .factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def issued(agent, order, *, amount="20", min_spend="100"):
+    case, _offer = flows.executing(agent, order, amount=Decimal(amount), min_spend=min_spend)
+    return workflow.voucher_issue(case=case, actor=agent)
+
+
+@pytest.fixture
+def voucher(agent, order):
+    return issued(agent, order)
+
+
+@pytest.fixture
+def next_order(order):
+    return OrderFactory(customer=order.customer, paid_total=Decimal("150"))
+
+
+def past(voucher):
+    """Move ``voucher``'s validity into the past."""
+    now = timezone.now()
+    Voucher.objects.filter(pk=voucher.pk).update(
+        valid_from=now - timedelta(days=31), valid_until=now - timedelta(hours=1)
+    )
+
+
+def refusal(info):
+    return info.value.code
+
+
+def test_a_voucher_redeems_once(agent, voucher, next_order):
+    redeemed = workflow.voucher_redeem(voucher=voucher, actor=agent, order=next_order)
+    assert redeemed.status == "redeemed" and redeemed.redemption_order == next_order
+    assert redeemed.redeemed_amount == Decimal("150")
+    event = CaseEvent.objects.get(case=voucher.offer.case, kind="voucher_redeemed")
+    assert event.actor == agent and event.payload["order"] == next_order.number
+    with pytest.raises(workflow.VoucherNotRedeemable, match="already redeemed") as info:
+        workflow.voucher_redeem(voucher=voucher, actor=agent, order=next_order)
+    assert refusal(info) == "redeemed"
+    assert CaseEvent.objects.filter(kind="voucher_redeemed").count() == 1
+
+
+def test_below_the_minimum_spend_is_refused(agent, voucher, next_order):
+    with pytest.raises(workflow.VoucherNotRedeemable, match="minimum spend") as info:
+        workflow.voucher_redeem(voucher=voucher, actor=agent, order=next_order, amount="99.99")
+    assert refusal(info) == "below_min_spend"
+    assert Voucher.objects.get(pk=voucher.pk).status == "issued"
+    ok = workflow.voucher_redeem(voucher=voucher, actor=agent, order=next_order, amount="100")
+    assert ok.status == "redeemed"
+
+
+def test_an_expired_voucher_is_refused(agent, voucher, next_order):
+    past(voucher)
+    with pytest.raises(workflow.VoucherNotRedeemable, match="expired") as info:
+        workflow.voucher_redeem(voucher=voucher, actor=agent, order=next_order)
+    assert refusal(info) == "expired"
+
+
+def test_a_void_voucher_is_refused(agent, supervisor, voucher, next_order):
+    workflow.voucher_void(voucher=voucher, actor=supervisor, reason="改为退款")
+    with pytest.raises(workflow.VoucherNotRedeemable, match="voided: 改为退款") as info:
+        workflow.voucher_redeem(voucher=voucher, actor=agent, order=next_order)
+    assert refusal(info) == "void"
+
+
+def test_another_customers_order_is_refused(agent, voucher):
+    with pytest.raises(workflow.VoucherNotRedeemable) as info:
+        workflow.voucher_redeem(voucher=voucher, actor=agent, order=OrderFactory())
+    assert refusal(info) == "other_customer"
+
+
+def test_voiding_needs_a_supervisor_and_a_reason(agent, supervisor, voucher):
+    with pytest.raises(PermissionDenied):
+        workflow.voucher_void(voucher=voucher, actor=agent, reason="x")
+    with pytest.raises(ValidationError):
+        workflow.voucher_void(voucher=voucher, actor=supervisor, reason=" ")
+    voided = workflow.voucher_void(voucher=voucher, actor=supervisor, reason="客户改为退款")
+    assert (voided.status, voided.voided_by, voided.void_reason) == (
+        "void",
+        supervisor,
+        "客户改为退款",
+    )
+    with pytest.raises(workflow.StepNotAllowed):
+        workflow.voucher_void(voucher=voucher, actor=supervisor, reason="again")
+
+
+def test_the_expiry_sweep_marks_past_vouchers_once(agent, order, capsys):
+    old = issued(agent, order)
+    fresh = issued(agent, OrderFactory(customer=order.customer))
+    past(old)
+    call_command("expire_vouchers")
+    assert capsys.readouterr().out.strip() == "1 vouchers expired."
+    assert Voucher.objects.get(pk=old.pk).status == "expired"
+    assert Voucher.objects.get(pk=fresh.pk).status == "issued"
+    call_command("expire_vouchers")
+    assert capsys.readouterr().out.strip() == "0 vouchers expired."
+    assert CaseEvent.objects.filter(kind="voucher_expired").count() == 1
+
+
+def test_compensation_cost_adds_up_the_executed_remedies(agent, order):
+    case, _ = flows.verifying(agent, order, amount=Decimal("20"))
+    flows.followed_up(agent, case)
+    case = workflow.case_record_satisfaction(case=case, actor=agent, satisfied=False, score=2)
+    refund = workflow.offer_propose(case=case, actor=agent, kind="partial_refund", amount="35")
+    workflow.offer_propose(case=case, actor=agent, kind="gift", amount="10")  # not chosen
+    case = workflow.case_propose(case=case, actor=agent)
+    case = workflow.case_accept_offer(case=case, offer=refund, actor=agent)
+    workflow.offer_record_execution(case=case, actor=agent, reference="R1")
+    case = workflow.case_mark_executed(case=case, actor=agent)
+    assert compensation_cost(case) == Decimal("55")
+
+
+# The ledger pages --------------------------------------------------------
+
+
+def test_ledger_totals_match_the_sum_of_the_vouchers(client, agent, supervisor, customer):
+    values = [("5", "issued"), ("10", "redeemed"), ("15", "void"), ("20", "expired")]
+    made = []
+    for value, status in values:
+        voucher = issued(agent, OrderFactory(customer=customer), amount=value, min_spend="0")
+        made.append(voucher)
+        if status == "redeemed":
+            workflow.voucher_redeem(voucher=voucher, actor=agent, order=voucher.offer.case.order)
+        elif status == "void":
+            workflow.voucher_void(voucher=voucher, actor=supervisor, reason="作废")
+        elif status == "expired":
+            past(voucher)
+    client.force_login(supervisor)
+    response = client.get(reverse("complaints:vouchers"))
+    totals = response.context["totals"]
+    assert totals.issued_value == sum(v.value for v in Voucher.objects.all()) == Decimal("50")
+    assert totals.redeemed_value == Decimal("10")
+    assert totals.outstanding == Decimal("5")
+    assert totals.expired_value == Decimal("20")
+    assert totals.void_value == Decimal("15")
+    assert totals.count == 4
+    html = response.content.decode()
+    assert 'data-total="outstanding">¥5.00<' in html
+    months = response.context["months"]
+    assert sum(m["issued"] for m in months) == Decimal("50")
+    filtered = client.get(reverse("complaints:vouchers"), {"status": ["issued"]})
+    # Still "issued" but past its date until the sweep runs: 5 + 20.
+    assert filtered.context["totals"].issued_value == Decimal("25")
+
+
+def test_ledger_filters_by_text_and_period(client, agent, supervisor, order):
+    voucher = issued(agent, order)
+    client.force_login(supervisor)
+    url = reverse("complaints:vouchers")
+    assert [v.pk for v in client.get(url, {"q": voucher.code[:9]}).context["page"]] == [voucher.pk]
+    assert [v.pk for v in client.get(url, {"q": voucher.offer.case.number}).context["page"]] == [
+        voucher.pk
+    ]
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    assert list(client.get(url, {"issued_from": tomorrow}).context["page"]) == []
+    assert client.get(url, {"issued_from": "not a date"}).status_code == 400
+
+
+def test_ledger_query_count_does_not_grow_with_the_rows(client, agent, supervisor, customer):
+    client.force_login(supervisor)
+    issued(agent, OrderFactory(customer=customer))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("complaints:vouchers"))
+    for _ in range(10):
+        issued(agent, OrderFactory(customer=customer))
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("complaints:vouchers"))
+    assert len(many) == len(few), (len(few), len(many))
+    assert len(many) <= 12, len(many)
+
+
+def test_redeem_and_void_from_the_voucher_page(client, agent, supervisor, voucher, next_order):
+    page = reverse("complaints:voucher", args=[voucher.code])
+    client.force_login(agent)
+    html = client.get(page).content.decode()
+    assert "Redeem" in html and "Void the voucher" not in html  # agents redeem, not void
+    low = client.post(
+        reverse("complaints:voucher_redeem", args=[voucher.code]),
+        {"order_number": next_order.number, "amount": "50"},
+    )
+    assert low.status_code == 409 and "minimum spend" in low.content.decode()
+    unknown = client.post(
+        reverse("complaints:voucher_redeem", args=[voucher.code]), {"order_number": "NOPE"}
+    )
+    assert unknown.status_code == 400 and "No order with this number." in unknown.content.decode()
+    ok = client.post(
+        reverse("complaints:voucher_redeem", args=[voucher.code]),
+        {"order_number": next_order.number},
+    )
+    assert ok.status_code == 302
+    again = client.post(
+        reverse("complaints:voucher_redeem", args=[voucher.code]),
+        {"order_number": next_order.number},
+    )
+    assert again.status_code == 409 and "already redeemed" in again.content.decode()
+    assert (
+        client.post(
+            reverse("complaints:voucher_void", args=[voucher.code]), {"reason": "x"}
+        ).status_code
+        == 403
+    )
+
+
+def test_supervisor_voids_from_the_page(client, supervisor, voucher):
+    client.force_login(supervisor)
+    url = reverse("complaints:voucher_void", args=[voucher.code])
+    assert client.post(url, {"reason": ""}).status_code == 400
+    assert client.post(url, {"reason": "客户改为退款"}).status_code == 302
+    assert Voucher.objects.get(pk=voucher.pk).status == "void"
+
+
+def test_roleless_users_see_no_ledger(client, outsider, voucher):
+    client.force_login(outsider)
+    assert client.get(reverse("complaints:vouchers")).status_code == 403
+    assert client.get(reverse("complaints:voucher", args=[voucher.code])).status_code == 403
