@@ -252,3 +252,49 @@ def test_every_control_has_a_label_and_keyboard_focus_lands_in_the_form(page, co
     page.goto(reverse("complaints:new_case"))
     assert page.evaluate(UNLABELLED) == []
     assert console_errors == []
+
+
+def test_off_policy_offer_approved_by_a_supervisor_then_accepted_and_executed(browser, live_server):
+    agent = UserFactory(username="proposer", role="agent")
+    UserFactory(username="boss", role="supervisor")
+    from . import flows
+
+    case = flows.analyzing(agent, OrderFactory())
+    agent_page = browser.new_context(base_url=live_server.url).new_page()
+    boss_page = browser.new_context(base_url=live_server.url).new_page()
+    log_in(agent_page, "proposer")
+    agent_page.goto(case.get_absolute_url())
+    open_step(agent_page, "propose_offer")
+    agent_page.get_by_label("Remedy").select_option("voucher")
+    agent_page.get_by_label("Amount (¥)").fill("60")
+    agent_page.get_by_label("Your reasoning (for the supervisor)").fill("老客户，第三次色差")
+    submit_step(agent_page)
+    expect(agent_page.locator("#offers")).to_contain_text("Waiting for a supervisor")
+
+    log_in(boss_page, "boss")
+    expect(boss_page.locator("#pending-approvals")).to_have_text("1")
+    boss_page.get_by_role("link", name="Approvals").click()
+    row = boss_page.locator(f'tr[data-offer="{case.offers.get().pk}"]')
+    expect(row).to_contain_text("Voucher ¥60.00; policy allows ¥20.00")
+    expect(row).to_contain_text("老客户，第三次色差")
+    row.get_by_label("Note").fill("同意，下不为例")
+    row.get_by_role("button", name="Approve").click()
+    expect(boss_page.locator(f'tr[data-offer="{case.offers.get().pk}"]')).to_contain_text(
+        "Approved"
+    )
+    expect(boss_page.locator("#pending-approvals")).to_have_text("")
+
+    agent_page.reload()
+    expect(agent_page.locator("#unread-count")).to_have_text("1")
+    expect(agent_page.locator("#offers")).to_contain_text("Approved")
+    click_button_step(agent_page, "propose")
+    open_step(agent_page, "accept")
+    agent_page.get_by_label("The customer chose").select_option(index=1)
+    submit_step(agent_page)
+    expect_state(agent_page, "Executing")
+    open_step(agent_page, "issue_voucher")
+    submit_step(agent_page)
+    click_button_step(agent_page, "mark_executed")
+    expect_state(agent_page, "Verifying satisfaction")
+    case.refresh_from_db()
+    assert case.accepted_offer.voucher.value == 60

@@ -76,6 +76,8 @@ def test_approve_and_reject_at_once_decide_once(agent, supervisor, supervisor2, 
 
     outcomes = race(decide)
     assert outcomes.count("ok") == 1, outcomes
+    others = [o for o in outcomes if o != "ok"]
+    assert all("not waiting for approval" in o for o in others), outcomes
     decisions = CaseEvent.objects.filter(kind__in=["offer_approved", "offer_rejected"])
     assert decisions.count() == 1
 
@@ -85,3 +87,17 @@ def test_case_numbers_stay_unique_under_concurrent_openings(agent, order):
     assert outcomes == ["ok"] * THREADS
     numbers = list(Case.objects.values_list("number", flat=True))
     assert len(numbers) == len(set(numbers)) == THREADS
+
+
+def test_redeeming_the_same_voucher_at_once_redeems_it_once(agent, order):
+    from decimal import Decimal
+
+    from .factories import OrderFactory
+
+    case, _offer = flows.executing(agent, order, min_spend="0")
+    voucher = workflow.voucher_issue(case=case, actor=agent)
+    later = OrderFactory(customer=order.customer, paid_total=Decimal("99"))
+    outcomes = race(lambda: workflow.voucher_redeem(voucher=voucher, actor=agent, order=later))
+    assert outcomes.count("ok") == 1, outcomes
+    assert all("already redeemed" in o for o in outcomes if o != "ok"), outcomes
+    assert CaseEvent.objects.filter(kind="voucher_redeemed").count() == 1
