@@ -26,11 +26,13 @@ from .models import (
     Contact,
     Customer,
     Evidence,
+    MarketplaceSettings,
     Notification,
     Offer,
     Order,
     OrderItem,
     PolicyRule,
+    ReplyEdit,
     ReplyTemplate,
     Review,
     ReviewReply,
@@ -456,6 +458,20 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
     list_filter = ["topic", "active"]
     search_fields = ["title", "body"]
     list_editable = ["active", "sort_order"]
+
+
+@admin.register(MarketplaceSettings)
+class MarketplaceSettingsAdmin(admin.ModelAdmin):
+    list_display = ["marketplace", "reply_window_days", "revision_requests_allowed"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReplyEdit)
+class ReplyEditAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["reply", "edited_by", "edited_at"]
+    list_select_related = ["reply", "edited_by"]
 
 
 admin.site.site_header = gettext_lazy("casetracker")

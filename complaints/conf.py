@@ -13,6 +13,10 @@ DEFAULTS = {
     "FIRST_RESPONSE_HOURS": {1: 24, 2: 8, 3: 2, 4: 1},
     "RESOLUTION_HOURS": {1: 168, 2: 72, 3: 48, 4: 24},
     "DUE_SOON_HOURS": 4,
+    # Reviews rated this or lower open a case when imported.
+    "NEGATIVE_REVIEW_MAX_RATING": 3,
+    # A review whose reply window ends within this many days is flagged.
+    "REPLY_WINDOW_WARN_DAYS": 3,
 }
 
 

@@ -25,6 +25,8 @@ _READ = [
         "policyrule",
         "rootcausecategory",
         "replytemplate",
+        "replyedit",
+        "marketplacesettings",
     )
 ]
 
@@ -60,6 +62,8 @@ ADMIN_PERMISSIONS = [
     *SUPERVISOR_PERMISSIONS,
     "add_policyrule",
     "change_policyrule",
+    "add_marketplacesettings",
+    "change_marketplacesettings",
     "add_replytemplate",
     "change_replytemplate",
     "delete_replytemplate",

@@ -17,6 +17,7 @@ from .models import (
     ApprovalStatus,
     Case,
     CaseState,
+    MarketplaceSettings,
     Offer,
     RemedyKind,
     RevisionOutcome,
@@ -59,7 +60,11 @@ def _reference_to_record(case) -> bool:
 
 
 def _revision_to_request(case) -> bool:
-    return case.review_id is not None and case.review.revision_requested_at is None
+    return (
+        case.review_id is not None
+        and case.review.revision_requested_at is None
+        and MarketplaceSettings.for_marketplace(case.review.marketplace).revision_requests_allowed
+    )
 
 
 def _revision_outcome_open(case) -> bool:

@@ -19,7 +19,15 @@ from .offers import ApprovalStatus, Offer, OfferOutcome
 from .orders import Order, OrderItem
 from .policy import REFUND_KINDS, PolicyRule, RemedyKind
 from .replies import PLACEHOLDERS, ReplyTemplate, ReplyTopic
-from .reviews import REPLY_MAX_LENGTH, ReplyStatus, Review, ReviewReply, RevisionOutcome
+from .reviews import (
+    REPLY_MAX_LENGTH,
+    MarketplaceSettings,
+    ReplyEdit,
+    ReplyStatus,
+    Review,
+    ReviewReply,
+    RevisionOutcome,
+)
 from .rootcause import RootCauseCategory
 from .vouchers import Voucher, VoucherStatus
 
@@ -41,6 +49,7 @@ __all__ = [
     "EventKind",
     "Evidence",
     "Marketplace",
+    "MarketplaceSettings",
     "Motive",
     "Notification",
     "NotificationKind",
@@ -51,6 +60,7 @@ __all__ = [
     "PolicyRule",
     "Priority",
     "RemedyKind",
+    "ReplyEdit",
     "ReplyStatus",
     "ReplyTemplate",
     "ReplyTopic",

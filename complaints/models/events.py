@@ -26,6 +26,7 @@ class EventKind(models.TextChoices):
     VOUCHER_VOIDED = "voucher_voided", _("Voucher voided")
     VOUCHER_EXPIRED = "voucher_expired", _("Voucher expired")
     EXECUTION_STEP = "execution_step", _("Execution step done")
+    REVIEW_REPLIED = "review_replied", _("Review reply saved")
     REVISION_REQUESTED = "revision_requested", _("Review revision requested")
     REVISION_OUTCOME = "revision_outcome", _("Review revision outcome")
     ROOT_CAUSE = "root_cause", _("Root cause recorded")

@@ -129,3 +129,61 @@ class ReviewReply(models.Model):
 
     def __str__(self):
         return f"{self.get_status_display()}: {self.text[:40]}"
+
+
+class ReplyEdit(models.Model):
+    """A change to a published reply: buyers saw the old text, so it is kept."""
+
+    reply = models.ForeignKey(
+        ReviewReply, on_delete=models.CASCADE, related_name="edits", verbose_name=_("reply")
+    )
+    previous_text = models.TextField(_("previous text"))
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("edited by"),
+    )
+    edited_at = models.DateTimeField(_("edited"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reply edit")
+        verbose_name_plural = _("reply edits")
+        ordering = ["-edited_at", "-id"]
+
+    def __str__(self):
+        return f"{self.reply_id} {self.edited_at:%Y-%m-%d %H:%M}"
+
+
+class MarketplaceSettings(models.Model):
+    """What each marketplace allows: how long the shop may reply to a review,
+    and whether it may ask a reviewer to revise (some platforms forbid it)."""
+
+    marketplace = models.CharField(
+        _("marketplace"), max_length=20, choices=Marketplace.choices, unique=True
+    )
+    reply_window_days = models.PositiveSmallIntegerField(_("reply window (days)"), default=30)
+    revision_requests_allowed = models.BooleanField(
+        _("revision requests allowed"),
+        default=True,
+        help_text=_("Untick where the platform forbids asking a reviewer to revise."),
+    )
+
+    class Meta:
+        verbose_name = _("marketplace settings")
+        verbose_name_plural = _("marketplace settings")
+        ordering = ["marketplace"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reply_window_days__gt=0), name="marketplace_reply_window_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_marketplace_display()
+
+    @classmethod
+    def for_marketplace(cls, marketplace: str) -> "MarketplaceSettings":
+        """Return the marketplace's settings, or the defaults when none are saved."""
+        found = cls.objects.filter(marketplace=marketplace).first()
+        return found or cls(marketplace=marketplace)

@@ -124,5 +124,6 @@ def reference_data(transactional_db):
         ("0003_taxonomy_and_policy", "seed"),
         ("0005_seed_reply_templates", "seed"),
         ("0008_sync_role_permissions", "sync"),
+        ("0011_sync_role_permissions", "sync"),
     ):
         getattr(importlib.import_module(f"complaints.migrations.{module}"), function)(apps, None)

@@ -42,6 +42,7 @@ from .offers import (
     voucher_issue,
 )
 from .records import case_add_evidence, case_add_note, case_record_contact
+from .reviews import review_reply_save
 from .vouchers import VoucherNotRedeemable, voucher_redeem, voucher_void, vouchers_expire
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "offer_propose",
     "offer_record_execution",
     "offer_reject",
+    "review_reply_save",
     "voucher_issue",
     "voucher_redeem",
     "voucher_void",

@@ -10,6 +10,7 @@ from ..models import (
     CaseState,
     ContactChannel,
     EventKind,
+    MarketplaceSettings,
     ResponsibleParty,
     Review,
     RevisionOutcome,
@@ -60,6 +61,11 @@ def case_request_review_revision(*, case, actor, channel: str, note: str = "") -
             raise StepNotAllowed(_("This case has no review to revise."))
         require_state(case, REVISION_STATES, _("Ask for a review revision"))
         review = Review.objects.select_for_update().get(pk=case.review_id)
+        if not MarketplaceSettings.for_marketplace(review.marketplace).revision_requests_allowed:
+            raise StepNotAllowed(
+                _("%(marketplace)s does not allow asking reviewers to revise.")
+                % {"marketplace": review.get_marketplace_display()}
+            )
         if review.revision_requested_at is not None:
             raise StepNotAllowed(_("A revision was already requested for this review."))
         review.revision_requested_at = timezone.now()
