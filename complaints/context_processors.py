@@ -3,7 +3,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from .models import Notification
-from .queries import pending_approval_count
+from .queries import pending_approval_count, unreplied_counts
 
 
 def navigation(request):
@@ -11,6 +11,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     supervises = user.has_perm("complaints.approve_offer")
+    works = user.has_perm("complaints.work_case")
     return {
         "nav": {
             "works_cases": user.has_perm("complaints.work_case"),
@@ -22,6 +23,9 @@ def navigation(request):
             # Counted only when a page shows them (one query each).
             "pending_approvals": SimpleLazyObject(
                 lambda: pending_approval_count(user) if supervises else 0
+            ),
+            "unreplied": SimpleLazyObject(
+                lambda: sorted(unreplied_counts().items()) if works else []
             ),
             "unread": SimpleLazyObject(
                 lambda: Notification.objects.filter(recipient=user).unread().count()

@@ -172,3 +172,41 @@ class VoucherFilter(django_filters.FilterSet):
             | Q(customer__buyer_id__icontains=value)
             | Q(offer__case__number__icontains=value)
         )
+
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+class ReviewFilter(django_filters.FilterSet):
+    """The review inbox filters."""
+
+    rating = django_filters.MultipleChoiceFilter(
+        choices=[(n, "★" * n) for n in range(1, 6)], label=_("Rating")
+    )
+    replied = django_filters.ChoiceFilter(
+        choices=YES_NO, method="filter_replied", label=_("Replied")
+    )
+    has_case = django_filters.ChoiceFilter(
+        choices=YES_NO, method="filter_has_case", label=_("Has a case")
+    )
+    case_state = django_filters.ChoiceFilter(
+        choices=CaseState.choices, field_name="case_state", label=_("Case state")
+    )
+    sku = django_filters.CharFilter(field_name="sku", lookup_expr="icontains", label=_("SKU"))
+    posted_from = django_filters.DateFilter(
+        field_name="posted_at", lookup_expr="date__gte", label=_("Posted from"), widget=DateInput
+    )
+    posted_to = django_filters.DateFilter(
+        field_name="posted_at", lookup_expr="date__lte", label=_("Posted until"), widget=DateInput
+    )
+
+    class Meta:
+        form = FilterForm
+
+    def filter_replied(self, queryset, name, value):
+        return queryset.filter(replied=value == "yes") if value else queryset
+
+    def filter_has_case(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(case_number__isnull=value == "no")

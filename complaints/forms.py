@@ -9,6 +9,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    REPLY_MAX_LENGTH,
     ApprovalStatus,
     CaseSource,
     ContactChannel,
@@ -448,3 +449,17 @@ class RedeemForm(StyledFormMixin, forms.Form):
 
 class VoidForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("reason"))
+
+
+class ReplyForm(StyledFormMixin, forms.Form):
+    """The shop's public reply to a review."""
+
+    quick_reply_field = "text"
+
+    quick_reply = QuickReplyField()
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": REPLY_MAX_LENGTH}),
+        max_length=REPLY_MAX_LENGTH,
+        label=_("public reply"),
+        help_text=_("Future buyers read this. At most 500 characters."),
+    )

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from .views import cases, evidence, money, notifications, offers, queues, supervisor
+from .views import (
+    cases,
+    evidence,
+    money,
+    notifications,
+    offers,
+    queues,
+    reviews,
+    supervisor,
+)
 
 app_name = "complaints"
 
@@ -13,6 +22,8 @@ urlpatterns = [
     path("cases/<str:number>/step/<slug:step_name>/", cases.case_step, name="step"),
     path("cases/<str:number>/offer-check/", offers.offer_check, name="offer_check"),
     path("queue-bulk/", supervisor.bulk, name="bulk"),
+    path("reviews/", reviews.inbox, name="reviews"),
+    path("reviews/<int:pk>/", reviews.review_detail, name="review"),
     path("approvals/", supervisor.approvals, name="approvals"),
     path("approvals/<int:pk>/<str:decision>/", supervisor.decide, name="decide"),
     path("team/", supervisor.team, name="team"),

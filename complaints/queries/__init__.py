@@ -27,14 +27,25 @@ from .money import (
     voucher_ledger,
     with_compensation_cost,
 )
+from .reviews import (
+    Funnel,
+    attach_reply_clocks,
+    recovery_funnel,
+    reply_windows,
+    review_inbox,
+    review_reply_values,
+    unreplied_counts,
+)
 from .team import AgentLoad, TeamOverview, pending_approval_count, pending_offers, team_overview
 
 __all__ = [
     "QUEUES",
     "AgentLoad",
     "CustomerHistory",
+    "Funnel",
     "LedgerTotals",
     "TeamOverview",
+    "attach_reply_clocks",
     "case_for_page",
     "case_offers",
     "case_queue",
@@ -47,11 +58,16 @@ __all__ = [
     "overdue",
     "pending_approval_count",
     "pending_offers",
+    "recovery_funnel",
     "refunds_committed",
     "reply_values",
+    "reply_windows",
+    "review_inbox",
+    "review_reply_values",
     "reviews_to_open",
     "search_orders",
     "team_overview",
+    "unreplied_counts",
     "voucher_ledger",
     "with_compensation_cost",
     "with_due",

@@ -1,0 +1,148 @@
+"""Reviews: the inbox, reply deadlines and the recovery funnel."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Case as Conditional
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from ..conf import setting
+from ..models import (
+    Case,
+    CaseState,
+    MarketplaceSettings,
+    ReplyStatus,
+    Review,
+    ReviewReply,
+    RevisionOutcome,
+)
+from ..people import display_name
+
+
+def review_inbox() -> QuerySet:
+    """Every review, unreplied medium and negative ones first, newest first."""
+    latest_case = Case.objects.filter(review=OuterRef("pk")).order_by("-created_at")
+    published = ReviewReply.objects.filter(review=OuterRef("pk"), status=ReplyStatus.PUBLISHED)
+    threshold = setting("NEGATIVE_REVIEW_MAX_RATING")
+    return (
+        Review.objects.select_related("customer", "order", "reply")
+        .annotate(
+            replied=Exists(published),
+            case_number=Subquery(latest_case.values("number")[:1]),
+            case_state=Subquery(latest_case.values("state")[:1]),
+        )
+        .annotate(
+            attention=Conditional(
+                When(Q(rating__lte=threshold, replied=False), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("attention", "-posted_at", "-id")
+    )
+
+
+def reply_windows() -> dict:
+    """Return each marketplace's reply window in days (defaults where unset)."""
+    default = MarketplaceSettings._meta.get_field("reply_window_days").default
+    windows = dict(MarketplaceSettings.objects.values_list("marketplace", "reply_window_days"))
+    return {"__default__": default, **windows}
+
+
+def attach_reply_clocks(reviews, *, windows: dict, now: datetime | None = None) -> list:
+    """Set ``reply_due`` and ``reply_due_soon`` on each review (no queries)."""
+    now = now or timezone.now()
+    warn = timedelta(days=setting("REPLY_WINDOW_WARN_DAYS"))
+    reviews = list(reviews)
+    for review in reviews:
+        days = windows.get(review.marketplace, windows["__default__"])
+        review.reply_due = review.posted_at + timedelta(days=days)
+        replied = getattr(review, "replied", None)
+        review.reply_due_soon = not replied and review.reply_due - now <= warn
+    return reviews
+
+
+def unreplied_counts() -> dict:
+    """Return {rating: how many reviews have no published reply} for ratings
+    up to the negative threshold (the navigation's counters)."""
+    threshold = setting("NEGATIVE_REVIEW_MAX_RATING")
+    return dict(
+        Review.objects.filter(rating__lte=threshold)
+        .exclude(reply__status=ReplyStatus.PUBLISHED)
+        .values_list("rating")
+        .annotate(n=Count("id"))
+        .order_by("rating")
+    )
+
+
+@dataclass(frozen=True)
+class Funnel:
+    start: date
+    end: date
+    negative: int
+    replied: int
+    contacted: int
+    resolved: int
+    revised: int
+
+    def steps(self) -> list[tuple[str, int, float | None]]:
+        """Return (step, count, share of the negative reviews)."""
+        total = self.negative
+        return [
+            (name, count, (count / total) if total else None)
+            for name, count in (
+                ("negative", self.negative),
+                ("replied", self.replied),
+                ("contacted", self.contacted),
+                ("resolved", self.resolved),
+                ("revised", self.revised),
+            )
+        ]
+
+
+def recovery_funnel(*, start: date, end: date) -> Funnel:
+    """Medium and negative reviews posted in [start, end] → replied →
+    contacted (their case has a contact) → resolved (their case reached the
+    root cause or closed) → revised, in one query."""
+    reviews = Review.objects.filter(
+        rating__lte=setting("NEGATIVE_REVIEW_MAX_RATING"),
+        posted_at__date__gte=start,
+        posted_at__date__lte=end,
+    )
+    counts = reviews.aggregate(
+        negative=Count("id", distinct=True),
+        replied=Count("id", filter=Q(reply__status=ReplyStatus.PUBLISHED), distinct=True),
+        contacted=Count("id", filter=Q(cases__contacts__isnull=False), distinct=True),
+        resolved=Count(
+            "id",
+            filter=Q(cases__state__in=[CaseState.ROOT_CAUSE, CaseState.CLOSED]),
+            distinct=True,
+        ),
+        revised=Count("id", filter=Q(revision_outcome=RevisionOutcome.REVISED), distinct=True),
+    )
+    return Funnel(start=start, end=end, **counts)
+
+
+def review_reply_values(review: Review, user) -> dict:
+    """Return the quick-reply placeholder values for a reply to ``review``."""
+    customer = review.customer
+    case = Case.objects.filter(review=review).order_by("-created_at").first()
+    return {
+        "customer": customer.display_name or customer.buyer_id,
+        "order": review.order.number if review.order_id else "",
+        "case": case.number if case else "",
+        "voucher_code": "",
+        "amount": "",
+        "agent": display_name(user),
+    }

@@ -1,0 +1,236 @@
+"""The review inbox, the shop's replies, revision rules and the recovery funnel."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints import workflow
+from complaints.models import (
+    CaseEvent,
+    MarketplaceSettings,
+    ReplyEdit,
+    ReviewReply,
+)
+from complaints.queries import recovery_funnel
+
+from . import flows
+from .factories import OrderFactory, ReviewFactory
+
+pytestmark = pytest.mark.django_db
+
+INBOX = reverse("complaints:reviews")
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def review_url(review):
+    return reverse("complaints:review", args=[review.pk])
+
+
+def listed(response):
+    return [review.external_id for review in response.context["page"]]
+
+
+def test_unreplied_negative_reviews_come_first(client, agent):
+    now = timezone.now()
+    happy = ReviewFactory(rating=5, posted_at=now)
+    angry_old = ReviewFactory(rating=1, posted_at=now - timedelta(days=3))
+    angry_new = ReviewFactory(rating=2, posted_at=now - timedelta(days=1))
+    answered = ReviewFactory(rating=1, posted_at=now - timedelta(hours=1))
+    workflow.review_reply_save(review=answered, actor=agent, text="已处理", publish=True)
+    client.force_login(agent)
+    assert listed(client.get(INBOX)) == [
+        angry_new.external_id,
+        angry_old.external_id,
+        happy.external_id,
+        answered.external_id,
+    ]
+
+
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({"rating": ["1"]}, {"a1", "a1case"}),
+        ({"replied": "yes"}, {"p5"}),
+        ({"replied": "no", "rating": ["1", "2"]}, {"a1", "a1case"}),
+        ({"has_case": "yes"}, {"a1case"}),
+        ({"has_case": "no", "rating": ["1"]}, {"a1"}),
+        ({"case_state": "confirming"}, {"a1case"}),
+        ({"sku": "coat"}, {"p5"}),
+        ({"posted_to": (timezone.localdate() - timedelta(days=5)).isoformat()}, {"p5"}),
+    ],
+)
+def test_inbox_filters(client, agent, params, expected):
+    now = timezone.now()
+    reviews = {
+        "a1": ReviewFactory(external_id="a1", rating=1, posted_at=now),
+        "a1case": ReviewFactory(external_id="a1case", rating=1, posted_at=now),
+        "p5": ReviewFactory(
+            external_id="p5", rating=5, sku="COAT-1", posted_at=now - timedelta(days=9)
+        ),
+    }
+    workflow.case_open_from_review(review=reviews["a1case"], actor=None)
+    workflow.review_reply_save(review=reviews["p5"], actor=agent, text="谢谢", publish=True)
+    client.force_login(agent)
+    assert set(listed(client.get(INBOX, params))) == expected
+
+
+def test_the_reply_window_clock_and_the_end_soon_flag(client, agent):
+    MarketplaceSettings.objects.create(marketplace="taobao", reply_window_days=10)
+    soon = ReviewFactory(rating=2, posted_at=timezone.now() - timedelta(days=8))
+    fresh = ReviewFactory(rating=2, posted_at=timezone.now())
+    client.force_login(agent)
+    page = {r.external_id: r for r in client.get(INBOX).context["page"]}
+    assert page[soon.external_id].reply_due_soon
+    assert not page[fresh.external_id].reply_due_soon
+    assert page[fresh.external_id].reply_due == fresh.posted_at + timedelta(days=10)
+    assert "ends soon" in client.get(INBOX).content.decode()
+
+
+def test_the_navigation_counts_unreplied_reviews_by_rating(client, agent):
+    ReviewFactory(rating=1)
+    ReviewFactory(rating=1)
+    ReviewFactory(rating=3)
+    ReviewFactory(rating=5)
+    client.force_login(agent)
+    html = client.get(INBOX).content.decode()
+    assert 'data-unreplied="1"' in html and "1★ 2" in html and "3★ 1" in html
+    assert 'data-unreplied="5"' not in html
+
+
+def test_reply_draft_then_publish_then_edit_is_recorded(client, agent, agent2):
+    review = ReviewFactory(rating=2)
+    case = workflow.case_open_from_review(review=review, actor=None)
+    client.force_login(agent)
+    assert client.post(review_url(review), {"text": "草稿", "draft": "1"}).status_code == 302
+    reply = ReviewReply.objects.get(review=review)
+    assert (reply.status, reply.published_at) == ("draft", None)
+    client.post(review_url(review), {"text": "非常抱歉，已为您补发", "publish": "1"})
+    reply.refresh_from_db()
+    assert reply.status == "published" and reply.published_at and reply.author == agent
+    assert not ReplyEdit.objects.exists()  # a draft's changes are not history
+    client.force_login(agent2)
+    client.post(review_url(review), {"text": "非常抱歉，已为您补发并退款 10 元", "publish": "1"})
+    edit = ReplyEdit.objects.get(reply=reply)
+    assert (edit.previous_text, edit.edited_by) == ("非常抱歉，已为您补发", agent2)
+    assert CaseEvent.objects.filter(case=case, kind="review_replied").count() == 3
+    html = client.get(review_url(review)).content.decode()
+    assert 'id="reply-edits"' in html and "非常抱歉，已为您补发</q>" in html
+
+
+def test_replies_to_positive_reviews_too_with_a_quick_reply_and_a_preview(client, agent):
+    from complaints.models import ReplyTemplate
+
+    review = ReviewFactory(rating=5)
+    client.force_login(agent)
+    template = ReplyTemplate.objects.get(title="好评回复")
+    inserted = client.post(
+        review_url(review), {"text": "", "quick_reply": template.pk, "_insert_reply": "1"}
+    )
+    assert "感谢亲的好评" in inserted.content.decode()
+    preview = client.post(review_url(review), {"text": "感谢亲的好评！", "_preview": "1"})
+    assert 'id="reply-preview"' in preview.content.decode()
+    assert not ReviewReply.objects.exists()  # previewing saves nothing
+
+
+def test_the_reply_length_limit(client, agent):
+    review = ReviewFactory()
+    client.force_login(agent)
+    response = client.post(review_url(review), {"text": "字" * 501, "publish": "1"})
+    assert response.status_code == 400
+    assert "at most 500 characters" in response.content.decode()
+    assert 'maxlength="500"' in response.content.decode()
+    assert not ReviewReply.objects.exists()
+    with pytest.raises(Exception, match="at most 500 characters"):
+        workflow.review_reply_save(review=review, actor=agent, text="x" * 501)
+    assert client.post(review_url(review), {"text": "字" * 500, "publish": "1"}).status_code == 302
+
+
+def test_review_text_and_replies_are_rendered_escaped(client, agent):
+    review = ReviewFactory(rating=1, text=XSS)
+    workflow.review_reply_save(review=review, actor=agent, text=XSS, publish=True)
+    case = workflow.case_open_from_review(review=review, actor=None)
+    client.force_login(agent)
+    for url in (INBOX, review_url(review), case.get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert "<script>alert" not in html and "<img src=x" not in html, url
+        assert "&lt;script&gt;alert" in html, url
+
+
+def test_a_marketplace_that_forbids_revision_requests(client, agent, order):
+    MarketplaceSettings.objects.create(marketplace="taobao", revision_requests_allowed=False)
+    review = ReviewFactory(order=order, customer=order.customer, marketplace="taobao")
+    case = flows.opened(agent, order, source="review", review=review)
+    case = workflow.case_confirm(case=case, actor=agent)
+    offer = workflow.offer_propose(case=case, actor=agent, kind="apology")
+    case = workflow.case_propose(case=case, actor=agent)
+    case = workflow.case_accept_offer(case=case, offer=offer, actor=agent)
+    case = workflow.case_mark_executed(case=case, actor=agent)
+    client.force_login(agent)
+    assert (
+        'data-step="request_revision"' not in client.get(case.get_absolute_url()).content.decode()
+    )
+    response = client.post(
+        reverse("complaints:step", args=[case.number, "request_revision"]),
+        {"expected_state": case.state, "channel": "phone"},
+    )
+    assert response.status_code == 409
+    with pytest.raises(workflow.StepNotAllowed, match="does not allow asking"):
+        workflow.case_request_review_revision(case=case, actor=agent, channel="phone")
+    review.refresh_from_db()
+    assert review.revision_requested_at is None
+
+
+def test_the_funnel_matches_hand_counted_reviews(agent):
+    today = timezone.localdate()
+    now = timezone.now()
+    make = [ReviewFactory(rating=r, posted_at=now) for r in (1, 1, 2, 3, 5)]
+    old = ReviewFactory(rating=1, posted_at=now - timedelta(days=40))  # outside the period
+    # replied: 3 of the 4 negative; contacted: 2; resolved: 1; revised: 1
+    for review in [*make[:3], make[4]]:
+        workflow.review_reply_save(review=review, actor=agent, text="抱歉", publish=True)
+    first = flows.opened(agent, make[0].order, source="review", review=make[0])
+    second = flows.opened(agent, make[1].order, source="review", review=make[1])
+    for case in (first, second):
+        workflow.case_record_contact(case=case, actor=agent, channel="phone", outcome="reached")
+    done = flows.root_cause(agent, OrderFactory())  # a case reaching the root cause...
+    from complaints.models import Case, Review
+
+    Case.objects.filter(pk=done.pk).update(review=make[0])  # ...for the first review
+    Review.objects.filter(pk=make[0].pk).update(revision_outcome="revised", revised_rating=5)
+    funnel = recovery_funnel(start=today - timedelta(days=29), end=today)
+    assert (funnel.negative, funnel.replied, funnel.contacted, funnel.resolved, funnel.revised) == (
+        4,
+        3,
+        2,
+        1,
+        1,
+    )
+    assert [round(share, 2) for _s, _c, share in funnel.steps()] == [1.0, 0.75, 0.5, 0.25, 0.25]
+    longer = recovery_funnel(start=today - timedelta(days=45), end=today)
+    assert longer.negative == 5  # the review posted 40 days ago counts only here
+    assert old.rating == 1
+
+
+def test_inbox_query_count_does_not_grow(client, agent):
+    client.force_login(agent)
+    for _ in range(3):
+        ReviewFactory(rating=2)
+    with CaptureQueriesContext(connection) as few:
+        client.get(INBOX)
+    for n in range(15):
+        review = ReviewFactory(rating=1 + n % 5)
+        if n % 3 == 0:
+            workflow.case_open_from_review(review=review, actor=None)
+    with CaptureQueriesContext(connection) as many:
+        client.get(INBOX)
+    assert len(many) == len(few), (len(few), len(many))
+    assert len(many) <= 14, len(many)
+
+
+def test_roleless_users_see_no_reviews(client, outsider):
+    client.force_login(outsider)
+    assert client.get(INBOX).status_code == 403

@@ -1,0 +1,117 @@
+"""The review inbox and the shop's replies."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import workflow
+from ..filters import ReviewFilter
+from ..forms import ReplyForm
+from ..models import ReplyTemplate, Review
+from ..queries import (
+    attach_reply_clocks,
+    recovery_funnel,
+    reply_windows,
+    review_inbox,
+    review_reply_values,
+)
+from ..steps import add_validation_errors
+
+PAGE_SIZE = 25
+
+
+def _require_worker(user):
+    if not user.has_perm("complaints.work_case"):
+        raise PermissionDenied
+
+
+@login_required
+def inbox(request):
+    _require_worker(request.user)
+    filterset = ReviewFilter(request.GET or None, queryset=review_inbox())
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = attach_reply_clocks(page.object_list, windows=reply_windows())
+    cleaned = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
+    end = cleaned.get("posted_to") or timezone.localdate()
+    start = cleaned.get("posted_from") or end - timedelta(days=29)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "complaints/reviews.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "funnel": recovery_funnel(start=start, end=end),
+            "now": timezone.now(),
+            "section": "reviews",
+        },
+        status=400 if filterset.is_bound and not filterset.is_valid() else 200,
+    )
+
+
+@login_required
+def review_detail(request, pk):
+    """A review with its reply form: insert a quick reply, preview, save a
+    draft or publish."""
+    _require_worker(request.user)
+    review = get_object_or_404(
+        Review.objects.select_related("customer", "order", "reply__author"), pk=pk
+    )
+    reply = getattr(review, "reply", None)
+    status, preview = 200, ""
+    if request.method == "POST":
+        form = ReplyForm(request.POST)
+        if request.POST.get("_insert_reply"):
+            template = ReplyTemplate.objects.filter(
+                pk=request.POST.get("quick_reply") or 0, active=True
+            ).first()
+            typed = request.POST.get("text", "").rstrip()
+            if template is not None:
+                text = template.render(review_reply_values(review, request.user))
+                typed = f"{typed}\n{text}" if typed else text
+            form = ReplyForm(initial={"text": typed})
+        elif form.is_valid() and request.POST.get("_preview"):
+            preview = form.cleaned_data["text"]
+        elif form.is_valid():
+            try:
+                workflow.review_reply_save(
+                    review=review,
+                    actor=request.user,
+                    text=form.cleaned_data["text"],
+                    publish=bool(request.POST.get("publish")),
+                )
+            except ValidationError as error:
+                add_validation_errors(form, error)
+                status = 400
+            else:
+                messages.success(request, _("Reply saved."))
+                return redirect("complaints:review", pk=review.pk)
+        else:
+            status = 400
+    else:
+        form = ReplyForm(initial={"text": reply.text if reply else ""})
+    windows = reply_windows()
+    attach_reply_clocks([review], windows=windows)
+    return render(
+        request,
+        "complaints/review.html",
+        {
+            "review": review,
+            "reply": reply,
+            "edits": list(reply.edits.select_related("edited_by")) if reply else [],
+            "cases": list(review.cases.order_by("-created_at")),
+            "form": form,
+            "preview": preview,
+            "now": timezone.now(),
+            "section": "reviews",
+        },
+        status=status,
+    )
