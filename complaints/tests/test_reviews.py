@@ -234,3 +234,27 @@ def test_inbox_query_count_does_not_grow(client, agent):
 def test_roleless_users_see_no_reviews(client, outsider):
     client.force_login(outsider)
     assert client.get(INBOX).status_code == 403
+
+
+def test_a_stale_reply_form_is_refused_and_keeps_the_text(client, agent, agent2):
+    review = ReviewFactory(rating=2)
+    client.force_login(agent)
+    form = client.get(review_url(review))
+    version = form.context["version"]
+    assert version == ""  # no reply yet
+    workflow.review_reply_save(review=review, actor=agent2, text="同事的回复", publish=True)
+    response = client.post(
+        review_url(review), {"text": "我的回复", "publish": "1", "version": version}
+    )
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "changed this reply meanwhile" in html and "我的回复" in html and "同事的回复" in html
+    assert ReviewReply.objects.get(review=review).text == "同事的回复"
+
+
+def test_roleless_users_cannot_reply(client, outsider):
+    review = ReviewFactory()
+    client.force_login(outsider)
+    assert client.get(review_url(review)).status_code == 403
+    assert client.post(review_url(review), {"text": "x", "publish": "1"}).status_code == 403
+    assert not ReviewReply.objects.exists()

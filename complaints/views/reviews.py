@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from .. import workflow
 from ..filters import ReviewFilter
 from ..forms import ReplyForm
-from ..models import ReplyTemplate, Review
+from ..models import ReplyTemplate, Review, ReviewReply
 from ..queries import (
     attach_reply_clocks,
     recovery_funnel,
@@ -22,6 +22,8 @@ from ..queries import (
     review_reply_values,
 )
 from ..steps import add_validation_errors
+from ..workflow import StepNotAllowed
+from ..workflow.reviews import reply_version
 
 PAGE_SIZE = 25
 
@@ -87,10 +89,15 @@ def review_detail(request, pk):
                     actor=request.user,
                     text=form.cleaned_data["text"],
                     publish=bool(request.POST.get("publish")),
+                    expected_version=request.POST.get("version"),
                 )
             except ValidationError as error:
                 add_validation_errors(form, error)
                 status = 400
+            except StepNotAllowed as conflict:
+                messages.error(request, str(conflict))
+                reply = ReviewReply.objects.filter(review=review).first()
+                status = 409
             else:
                 messages.success(request, _("Reply saved."))
                 return redirect("complaints:review", pk=review.pk)
@@ -110,6 +117,7 @@ def review_detail(request, pk):
             "cases": list(review.cases.order_by("-created_at")),
             "form": form,
             "preview": preview,
+            "version": reply_version(reply),
             "now": timezone.now(),
             "section": "reviews",
         },

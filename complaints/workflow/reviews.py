@@ -14,10 +14,17 @@ from ..models import (
     Review,
     ReviewReply,
 )
-from ._base import field_error, record_event, require_perm
+from ._base import StepNotAllowed, field_error, record_event, require_perm
 
 
-def review_reply_save(*, review, actor, text: str, publish: bool = False) -> ReviewReply:
+def reply_version(reply) -> str:
+    """Return a token that changes whenever the reply is saved (for stale forms)."""
+    return reply.updated_at.isoformat() if reply is not None and reply.updated_at else ""
+
+
+def review_reply_save(
+    *, review, actor, text: str, publish: bool = False, expected_version: str | None = None
+) -> ReviewReply:
     """Save the shop's reply to ``review`` as a draft, or publish it.
 
     Editing a published reply keeps the text buyers saw in a ReplyEdit; when
@@ -38,6 +45,10 @@ def review_reply_save(*, review, actor, text: str, publish: bool = False) -> Rev
     with transaction.atomic():
         review = Review.objects.select_for_update().get(pk=review.pk)
         reply = ReviewReply.objects.filter(review=review).first()
+        if expected_version is not None and expected_version != reply_version(reply):
+            raise StepNotAllowed(
+                _("Someone changed this reply meanwhile: check theirs; your text is kept.")
+            )
         if reply is None:
             reply = ReviewReply(review=review, text=text, author=actor)
         elif reply.status == ReplyStatus.PUBLISHED and reply.text != text:
