@@ -44,15 +44,17 @@ class CaseFilter(django_filters.FilterSet):
         label=_("Search"),
         help_text=_("Case number, summary, customer nickname or order number"),
     )
-    state = django_filters.MultipleChoiceFilter(
-        choices=[(s.value, s.label) for s in CaseState if s.value not in ("closed", "cancelled")],
-        label=_("State"),
-    )
+    state = django_filters.MultipleChoiceFilter(choices=CaseState.choices, label=_("State"))
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
     category = django_filters.ModelChoiceFilter(
         queryset=RootCauseCategory.objects.select_related("parent"),
         method="filter_category",
         label=_("Category"),
+    )
+    root_cause = django_filters.ModelChoiceFilter(
+        queryset=RootCauseCategory.objects.select_related("parent"),
+        method="filter_root_cause",
+        label=_("Root cause"),
     )
     source = django_filters.ChoiceFilter(choices=CaseSource.choices, label=_("Source"))
     assignee = django_filters.ModelChoiceFilter(
@@ -103,6 +105,9 @@ class CaseFilter(django_filters.FilterSet):
     def filter_category(self, queryset, name, value):
         # A group stands for its leaves too.
         return queryset.filter(Q(category=value) | Q(category__parent=value))
+
+    def filter_root_cause(self, queryset, name, value):
+        return queryset.filter(Q(root_cause=value) | Q(root_cause__parent=value))
 
     def filter_overdue(self, queryset, name, value):
         if not value:

@@ -463,3 +463,25 @@ class ReplyForm(StyledFormMixin, forms.Form):
         label=_("public reply"),
         help_text=_("Future buyers read this. At most 500 characters."),
     )
+
+
+class ReportForm(StyledFormMixin, forms.Form):
+    """The root-cause report's period and filters."""
+
+    start = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("until"), widget=forms.DateInput(attrs={"type": "date"}))
+    category = forms.ModelChoiceField(
+        RootCauseCategory.objects.select_related("parent"), required=False, label=_("category")
+    )
+    sku = forms.CharField(max_length=64, required=False, label=_("SKU"))
+    courier = forms.CharField(max_length=50, required=False, label=_("courier"))
+    supplier = forms.CharField(max_length=100, required=False, label=_("supplier"))
+    source = forms.ChoiceField(
+        choices=BLANK + CaseSource.choices, required=False, label=_("source")
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError(_("The period ends before it starts."), code="period")
+        return data

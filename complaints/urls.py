@@ -7,6 +7,7 @@ from .views import (
     notifications,
     offers,
     queues,
+    reports,
     reviews,
     supervisor,
 )
@@ -27,6 +28,7 @@ urlpatterns = [
     path("approvals/", supervisor.approvals, name="approvals"),
     path("approvals/<int:pk>/<str:decision>/", supervisor.decide, name="decide"),
     path("team/", supervisor.team, name="team"),
+    path("reports/root-causes/", reports.root_causes, name="root_causes"),
     path("vouchers/", money.ledger, name="vouchers"),
     path("vouchers/<str:code>/", money.voucher_detail, name="voucher"),
     path("vouchers/<str:code>/redeem/", money.voucher_redeem, name="voucher_redeem"),

@@ -39,17 +39,16 @@ def with_due(cases: QuerySet) -> QuerySet:
     )
 
 
-QUEUES = ("mine", "unassigned", "open", "due")
+QUEUES = ("mine", "unassigned", "open", "due", "all")
 
 
 def case_queue(name: str, *, user, now: datetime | None = None) -> QuerySet:
     """Return the open cases of queue ``name`` for ``user``, ready to list."""
     now = now or timezone.now()
-    cases = with_due(
-        Case.objects.filter(state__in=OPEN_STATES).select_related(
-            "customer", "order", "assignee", "category"
-        )
-    )
+    cases = Case.objects.select_related("customer", "order", "assignee", "category")
+    if name != "all":  # every state, for reports' drill-down
+        cases = cases.filter(state__in=OPEN_STATES)
+    cases = with_due(cases)
     if name == "mine":
         cases = cases.filter(assignee=user)
     elif name == "unassigned":
@@ -57,7 +56,7 @@ def case_queue(name: str, *, user, now: datetime | None = None) -> QuerySet:
     elif name == "due":
         soon = now + timedelta(hours=setting("DUE_SOON_HOURS"))
         cases = cases.filter(due_at__lte=soon)
-    elif name != "open":
+    elif name not in ("open", "all"):
         raise ValueError(name)
     return cases
 

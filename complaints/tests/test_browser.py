@@ -298,3 +298,34 @@ def test_off_policy_offer_approved_by_a_supervisor_then_accepted_and_executed(br
     expect_state(agent_page, "Verifying satisfaction")
     case.refresh_from_db()
     assert case.accepted_offer.voucher.value == 60
+
+
+def test_the_root_cause_chart_draws_and_a_bar_opens_its_cases(page, console_errors):
+    from decimal import Decimal
+
+    from complaints import workflow
+    from complaints.models import RootCauseCategory
+
+    from . import flows
+
+    agent = UserFactory(username="rc_agent", role="agent")
+    UserFactory(username="rc_boss", role="supervisor")
+    for _ in range(2):
+        case = flows.root_cause(agent, OrderFactory(), amount=Decimal("10"))
+        workflow.case_record_root_cause(
+            case=case, actor=agent, root_cause=RootCauseCategory.objects.get(code="defect")
+        )
+    log_in(page, "rc_boss")
+    page.goto(reverse("complaints:root_causes"))
+    canvas = page.locator('canvas[data-source="pareto-leaf"]')
+    expect(canvas).to_be_visible()
+    page.wait_for_function("document.querySelector('canvas.pareto').chart !== undefined")
+    box = canvas.bounding_box()
+    bar = page.evaluate(
+        "() => { const c = document.querySelector('canvas.pareto').chart;"
+        " const p = c.getDatasetMeta(0).data[0]; return {x: p.x, y: (p.y + p.base) / 2}; }"
+    )
+    page.mouse.click(box["x"] + bar["x"], box["y"] + bar["y"])
+    expect(page).to_have_url(re.compile(r"/queue/all/\?root_cause="))
+    expect(page.locator("#queue-table tbody tr")).to_have_count(2)
+    assert console_errors == []

@@ -17,6 +17,7 @@ QUEUE_TITLES = {
     "unassigned": _("Unassigned"),
     "open": _("All open cases"),
     "due": _("Due soon and overdue"),
+    "all": _("All cases"),
 }
 PAGE_SIZE = 25
 
@@ -36,7 +37,7 @@ def queue(request, name):
         raise Http404
     if not request.user.has_perm("complaints.work_case"):
         raise PermissionDenied
-    if name == "open" and not request.user.has_perm("complaints.view_team"):
+    if name in ("open", "all") and not request.user.has_perm("complaints.view_team"):
         raise PermissionDenied
     data = request.GET.copy()
     data.setdefault("sort", "due")

@@ -1,0 +1,132 @@
+"""Root-cause reports: every number is aggregated in the database."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+
+from ..models import Case, Offer
+
+
+def report_cases(
+    *, start, end, category=None, sku="", courier="", supplier="", source=""
+) -> QuerySet:
+    """Return the cases with a recorded root cause opened in [start, end]."""
+    cases = Case.objects.filter(
+        root_cause__isnull=False, created_at__date__gte=start, created_at__date__lte=end
+    )
+    if category is not None:
+        cases = cases.filter(Q(root_cause=category) | Q(root_cause__parent=category))
+    if sku:
+        cases = cases.filter(root_cause_sku__iexact=sku)
+    if courier:
+        cases = cases.filter(root_cause_courier__iexact=courier)
+    if supplier:
+        cases = cases.filter(root_cause_supplier__iexact=supplier)
+    if source:
+        cases = cases.filter(source=source)
+    return cases
+
+
+@dataclass(frozen=True)
+class ParetoRow:
+    """One bar of a Pareto chart."""
+
+    key: str  # the category code, or the SKU / courier / supplier
+    pk: int | None
+    label: str
+    label_zh: str
+    count: int
+    share: float
+    cumulative: float
+    cost: Decimal
+
+    @property
+    def display(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.label_zh if (get_language() or "").startswith("zh") else self.label
+
+
+def _cost_subquery():
+    return Subquery(
+        Offer.objects.filter(case=OuterRef("pk"), executed_at__isnull=False)
+        .values("case")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def pareto(cases: QuerySet, *, level: str = "leaf") -> list[ParetoRow]:
+    """Return root causes by number of cases, largest first, with each one's
+    share, the cumulative share and the compensation paid for them."""
+    prefix = "root_cause" if level == "leaf" else "root_cause__parent"
+    rows = list(
+        cases.annotate(cost=Coalesce(_cost_subquery(), Decimal("0")))
+        .values(f"{prefix}__id", f"{prefix}__code", f"{prefix}__name", f"{prefix}__name_zh")
+        .annotate(n=Count("id"), total_cost=Sum("cost"))
+        .order_by("-n", f"{prefix}__code")
+    )
+    return _with_shares(
+        [
+            (
+                row[f"{prefix}__code"],
+                row[f"{prefix}__id"],
+                row[f"{prefix}__name"],
+                row[f"{prefix}__name_zh"],
+                row["n"],
+                row["total_cost"] or Decimal("0"),
+            )
+            for row in rows
+        ]
+    )
+
+
+def top(cases: QuerySet, field: str, *, limit: int = 10) -> list[ParetoRow]:
+    """Return the SKUs, couriers or suppliers behind the most cases."""
+    rows = list(
+        cases.exclude(**{field: ""})
+        .annotate(cost=Coalesce(_cost_subquery(), Decimal("0")))
+        .values(field)
+        .annotate(n=Count("id"), total_cost=Sum("cost"))
+        .order_by("-n", field)[:limit]
+    )
+    return _with_shares(
+        [
+            (row[field], None, row[field], row[field], row["n"], row["total_cost"] or Decimal("0"))
+            for row in rows
+        ]
+    )
+
+
+def _with_shares(rows) -> list[ParetoRow]:
+    total = sum(row[4] for row in rows)
+    running = 0
+    result = []
+    for key, pk, label, label_zh, count, cost in rows:
+        running += count
+        result.append(
+            ParetoRow(
+                key=key,
+                pk=pk,
+                label=label,
+                label_zh=label_zh or label,
+                count=count,
+                share=count / total if total else 0.0,
+                cumulative=running / total if total else 0.0,
+                cost=cost,
+            )
+        )
+    return result
+
+
+def monthly_trend(cases: QuerySet) -> list[dict]:
+    """Return cases per month of opening and root-cause group."""
+    return list(
+        cases.annotate(month=TruncMonth("created_at"))
+        .values("month", group=F("root_cause__parent__code"))
+        .annotate(n=Count("id"))
+        .order_by("month", "group")
+    )

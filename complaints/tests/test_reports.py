@@ -1,0 +1,127 @@
+"""The root-cause report: numbers against hand counts, drill-down, access."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints import workflow
+from complaints.models import RootCauseCategory
+
+from . import flows
+from .factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+REPORT = reverse("complaints:root_causes")
+
+
+def with_cause(agent, code, *, sku="S1", courier="中通", supplier="甲厂", amount="10"):
+    case = flows.root_cause(agent, OrderFactory(), amount=Decimal(amount))
+    return workflow.case_record_root_cause(
+        case=case,
+        actor=agent,
+        root_cause=RootCauseCategory.objects.get(code=code),
+        sku=sku,
+        courier=courier,
+        supplier=supplier,
+    )
+
+
+@pytest.fixture
+def ten_cases(agent):
+    """5 colour, 3 defect (product: 8), 2 lost parcel (logistics: 2)."""
+    cases = [with_cause(agent, "colour_difference", sku="DRESS") for _ in range(5)]
+    cases += [with_cause(agent, "defect", sku="TEE", amount="20") for _ in range(3)]
+    cases += [with_cause(agent, "lost_parcel", courier="圆通", supplier="") for _ in range(2)]
+    return cases
+
+
+def section(response, chart_id):
+    return next(s for s in response.context["sections"] if s["id"] == chart_id)
+
+
+def test_pareto_matches_the_hand_counts(client, supervisor, ten_cases):
+    client.force_login(supervisor)
+    response = client.get(REPORT)
+    assert response.context["total"] == 10
+    leaves = [row for row, _url in section(response, "pareto-leaf")["rows"]]
+    assert [(r.key, r.count) for r in leaves] == [
+        ("colour_difference", 5),
+        ("defect", 3),
+        ("lost_parcel", 2),
+    ]
+    assert [round(r.share, 2) for r in leaves] == [0.5, 0.3, 0.2]
+    assert [round(r.cumulative, 2) for r in leaves] == [0.5, 0.8, 1.0]
+    assert [r.cost for r in leaves] == [Decimal("50"), Decimal("60"), Decimal("20")]
+    groups = [row for row, _url in section(response, "pareto-group")["rows"]]
+    assert [(r.key, r.count) for r in groups] == [("product", 8), ("logistics", 2)]
+    skus = [(row.key, row.count) for row, _url in section(response, "top-sku")["rows"]]
+    assert skus == [("DRESS", 5), ("TEE", 3), ("S1", 2)]
+    couriers = [(row.key, row.count) for row, _ in section(response, "top-courier")["rows"]]
+    assert couriers == [("中通", 8), ("圆通", 2)]
+    suppliers = [(row.key, row.count) for row, _ in section(response, "top-supplier")["rows"]]
+    assert suppliers == [("甲厂", 8)]  # blank suppliers are not a supplier
+    html = response.content.decode()
+    assert 'id="pareto-leaf"' in html and 'id="trend-data"' in html  # the charts' data
+    assert "50%" in html and "80%" in html
+
+
+def test_filters_narrow_the_report(client, supervisor, ten_cases):
+    client.force_login(supervisor)
+    logistics = RootCauseCategory.objects.get(code="logistics")
+    response = client.get(REPORT, {"category": logistics.pk})
+    assert response.context["total"] == 2
+    assert client.get(REPORT, {"sku": "tee"}).context["total"] == 3
+    assert client.get(REPORT, {"courier": "圆通"}).context["total"] == 2
+
+
+def test_a_bar_drills_down_to_its_cases(client, supervisor, ten_cases):
+    client.force_login(supervisor)
+    response = client.get(REPORT)
+    rows = section(response, "pareto-leaf")["rows"]
+    _row, url = next((row, url) for row, url in rows if row.key == "defect")
+    listed = client.get(url)
+    assert listed.status_code == 200
+    numbers = {case.number for case in listed.context["page"]}
+    assert numbers == {c.number for c in ten_cases if c.root_cause.code == "defect"}
+    assert section(response, "pareto-leaf")["data"][1]["url"] == url  # the chart's click
+
+
+def test_an_empty_period_shows_an_empty_state(client, supervisor, ten_cases):
+    client.force_login(supervisor)
+    long_ago = timezone.localdate() - timedelta(days=400)
+    response = client.get(
+        REPORT, {"start": long_ago.isoformat(), "end": (long_ago + timedelta(days=10)).isoformat()}
+    )
+    assert response.status_code == 200
+    assert 'id="empty-report"' in response.content.decode()
+
+
+def test_a_bad_period_is_a_form_error(client, supervisor):
+    client.force_login(supervisor)
+    response = client.get(REPORT, {"start": "2026-05-01", "end": "2026-04-01"})
+    assert response.status_code == 400
+    assert "The period ends before it starts." in response.content.decode()
+
+
+def test_agents_cannot_read_reports(client, agent):
+    client.force_login(agent)
+    assert client.get(REPORT).status_code == 403
+
+
+def test_report_query_count_does_not_grow_with_the_cases(client, supervisor, agent):
+    client.force_login(supervisor)
+    with_cause(agent, "defect")
+    with CaptureQueriesContext(connection) as few:
+        client.get(REPORT)
+    for code in ("colour_difference", "lost_parcel", "material", "defect", "slow_delivery"):
+        with_cause(agent, code, sku=code.upper(), courier=code, supplier=code)
+    with CaptureQueriesContext(connection) as many:
+        client.get(REPORT)
+    assert len(many) == len(few), (len(few), len(many))
+    assert len(many) <= 16, len(many)

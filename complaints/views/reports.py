@@ -1,0 +1,92 @@
+"""Root-cause reports: what to fix in the products, pages, suppliers and couriers."""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..forms import ReportForm
+from ..models import RootCauseCategory
+from ..queries.reports import monthly_trend, pareto, report_cases, top
+
+
+def _require_reader(user):
+    if not user.has_perm("complaints.view_team"):
+        raise PermissionDenied
+
+
+@login_required
+def root_causes(request):
+    _require_reader(request.user)
+    today = timezone.localdate()
+    data = request.GET.copy()
+    data.setdefault("start", (today - timedelta(days=89)).isoformat())
+    data.setdefault("end", today.isoformat())
+    form = ReportForm(data)
+    context = {"form": form, "section": "reports"}
+    status = 200
+    if form.is_valid():
+        cases = report_cases(**form.cleaned_data)
+        period = {
+            "created_from": form.cleaned_data["start"].isoformat(),
+            "created_to": form.cleaned_data["end"].isoformat(),
+        }
+        sections = [
+            ("pareto-leaf", _("Root causes (Pareto)"), pareto(cases, level="leaf")),
+            ("pareto-group", _("Groups"), pareto(cases, level="group")),
+            ("top-sku", _("Top SKUs"), top(cases, "root_cause_sku")),
+            ("top-courier", _("Top couriers"), top(cases, "root_cause_courier")),
+            ("top-supplier", _("Top suppliers"), top(cases, "root_cause_supplier")),
+        ]
+        context.update(
+            sections=[
+                {
+                    "id": chart_id,
+                    "title": title,
+                    "rows": [(row, _drill(row, period)) for row in rows],
+                    "data": [
+                        {
+                            "label": row.display,
+                            "count": row.count,
+                            "cumulative": round(row.cumulative, 4),
+                            "url": _drill(row, period),
+                        }
+                        for row in rows
+                    ],
+                }
+                for chart_id, title, rows in sections
+            ],
+            trend=_trend_chart(monthly_trend(cases)),
+            total=sum(row.count for row in sections[0][2]),
+        )
+    else:
+        status = 400
+    return render(request, "complaints/reports.html", context, status=status)
+
+
+def _drill(row, period) -> str:
+    """Return the all-cases queue filtered to the cases behind ``row``."""
+    if row.pk is None:
+        return ""
+    query = urlencode({"root_cause": row.pk, **period})
+    return f"{reverse('complaints:queue', args=['all'])}?{query}"
+
+
+def _trend_chart(rows) -> dict:
+    groups = {
+        group.code: group.label for group in RootCauseCategory.objects.filter(parent__isnull=True)
+    }
+    months = sorted({row["month"] for row in rows})
+    counts = {(row["month"], row["group"]): row["n"] for row in rows}
+    return {
+        "labels": [timezone.localtime(month).strftime("%Y-%m") for month in months],
+        "datasets": [
+            {"label": label, "data": [counts.get((month, code), 0) for month in months]}
+            for code, label in groups.items()
+        ],
+    }
