@@ -26,6 +26,7 @@ from .models import (
     Contact,
     Customer,
     Evidence,
+    ExportRecord,
     MarketplaceSettings,
     Notification,
     Offer,
@@ -472,6 +473,13 @@ class MarketplaceSettingsAdmin(admin.ModelAdmin):
 class ReplyEditAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["reply", "edited_by", "edited_at"]
     list_select_related = ["reply", "edited_by"]
+
+
+@admin.register(ExportRecord)
+class ExportRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "user", "kind", "file_format", "row_count"]
+    list_filter = ["kind", "file_format"]
+    list_select_related = ["user"]
 
 
 admin.site.site_header = gettext_lazy("casetracker")

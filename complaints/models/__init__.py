@@ -13,7 +13,7 @@ from .cases import (
 from .common import Marketplace
 from .contacts import Contact, ContactChannel, ContactOutcome, Evidence
 from .customers import Customer, Motive, Temperament
-from .events import CaseEvent, EventKind
+from .events import CaseEvent, EventKind, ExportRecord
 from .notifications import Notification, NotificationKind
 from .offers import ApprovalStatus, Offer, OfferOutcome
 from .orders import Order, OrderItem
@@ -48,6 +48,7 @@ __all__ = [
     "Customer",
     "EventKind",
     "Evidence",
+    "ExportRecord",
     "Marketplace",
     "MarketplaceSettings",
     "Motive",

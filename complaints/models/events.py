@@ -80,3 +80,30 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise IntegrityError("The case audit trail is append-only.")
+
+
+class ExportRecord(models.Model):
+    """Who exported what: exports carry customers' data out of the shop."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+        help_text=_("Empty for the command line."),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    kind = models.CharField(_("export"), max_length=30)
+    file_format = models.CharField(_("format"), max_length=10)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"))
+
+    class Meta:
+        verbose_name = _("export record")
+        verbose_name_plural = _("export records")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.file_format} {self.created_at:%Y-%m-%d %H:%M}"

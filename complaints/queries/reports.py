@@ -84,15 +84,16 @@ def pareto(cases: QuerySet, *, level: str = "leaf") -> list[ParetoRow]:
     )
 
 
-def top(cases: QuerySet, field: str, *, limit: int = 10) -> list[ParetoRow]:
+def top(cases: QuerySet, field: str, *, limit: int | None = 10) -> list[ParetoRow]:
     """Return the SKUs, couriers or suppliers behind the most cases."""
-    rows = list(
+    grouped = (
         cases.exclude(**{field: ""})
         .annotate(cost=Coalesce(_cost_subquery(), Decimal("0")))
         .values(field)
         .annotate(n=Count("id"), total_cost=Sum("cost"))
-        .order_by("-n", field)[:limit]
+        .order_by("-n", field)
     )
+    rows = list(grouped[:limit] if limit is not None else grouped)
     return _with_shares(
         [
             (row[field], None, row[field], row[field], row["n"], row["total_cost"] or Decimal("0"))

@@ -62,6 +62,7 @@ def root_causes(request):
                 for chart_id, title, rows in sections
             ],
             trend=_trend_chart(monthly_trend(cases)),
+            export_query=urlencode({key: value for key, value in data.items() if value}),
             total=sum(row.count for row in sections[0][2]),
         )
     else:
@@ -90,3 +91,55 @@ def _trend_chart(rows) -> dict:
             for code, label in groups.items()
         ],
     }
+
+
+@login_required
+def export(request):
+    """The report's statistics, or its cases (``cases=1``), as CSV or XLSX."""
+    from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
+
+    from ..exports import (
+        CASE_HEADER,
+        GROUP_BY,
+        ROOT_CAUSE_HEADER,
+        case_rows,
+        record_export,
+        root_cause_rows,
+        stream_csv,
+        write_xlsx,
+    )
+
+    if not request.user.has_perm("complaints.export_rootcauses"):
+        raise PermissionDenied(_("Only admins export."))
+    form = ReportForm(request.GET)
+    file_format = request.GET.get("format", "csv")
+    group_by = request.GET.get("group_by", "leaf")
+    if not form.is_valid() or file_format not in ("csv", "xlsx") or group_by not in GROUP_BY:
+        return HttpResponseBadRequest(
+            _("Give a period (start, end), format csv or xlsx and group_by one of: %(choices)s.")
+            % {"choices": ", ".join(GROUP_BY)}
+        )
+    cases = report_cases(**form.cleaned_data)
+    want_cases = request.GET.get("cases") == "1"
+    if want_cases:
+        header, rows, count, kind = CASE_HEADER, case_rows(cases), cases.count(), "cases"
+    else:
+        rows = root_cause_rows(cases, group_by)
+        header, count, kind = ROOT_CAUSE_HEADER, len(rows), f"root_causes_by_{group_by}"
+    record_export(
+        user=request.user, kind=kind, file_format=file_format, row_count=count,
+        filters={**form.cleaned_data, "group_by": group_by},
+    )  # fmt: skip
+    name = f"{kind}-{form.cleaned_data['start']}-{form.cleaned_data['end']}.{file_format}"
+    if file_format == "csv":
+        response = StreamingHttpResponse(
+            stream_csv(header, rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return FileResponse(
+        write_xlsx(header, rows),
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
