@@ -30,6 +30,7 @@ urlpatterns = [
     path("team/", supervisor.team, name="team"),
     path("reports/root-causes/", reports.root_causes, name="root_causes"),
     path("reports/root-causes/export/", reports.export, name="export_root_causes"),
+    path("reports/team/", reports.performance, name="performance"),
     path("vouchers/", money.ledger, name="vouchers"),
     path("vouchers/<str:code>/", money.voucher_detail, name="voucher"),
     path("vouchers/<str:code>/redeem/", money.voucher_redeem, name="voucher_redeem"),

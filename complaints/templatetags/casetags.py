@@ -208,3 +208,21 @@ def policy_gap(offer):
 def get(mapping, key):
     """Return ``mapping[key]`` (or nothing) in a template."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def duration(value):
+    """Return a timedelta as 3 h 05 min / 2 d 4 h / 45 s."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s h %(m)02d min") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("%(m)s min") % {"m": minutes}
+    return _("%(s)s s") % {"s": seconds}

@@ -143,3 +143,57 @@ def export(request):
         filename=name,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+SORTS = {
+    "name", "handled", "closed", "first_response_median", "first_response_p90",
+    "resolution_median", "satisfaction_rate", "revision_rate", "reopen_rate",
+    "compensation_per_case", "approval_rate",
+}  # fmt: skip
+
+
+@login_required
+def performance(request):
+    """Per agent and for the team: response times, resolution, satisfaction..."""
+    from ..queries.performance import TEAM, team_performance
+
+    _require_reader(request.user)
+    today = timezone.localdate()
+    data = request.GET.copy()
+    data.setdefault("start", (today - timedelta(days=29)).isoformat())
+    data.setdefault("end", today.isoformat())
+    form = ReportForm(data)
+    if not form.is_valid():
+        return render(
+            request, "complaints/performance.html", {"form": form, "section": "reports"},
+            status=400,
+        )  # fmt: skip
+    rows = team_performance(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    team, agents = rows[0], rows[1:]
+    sort = request.GET.get("sort", "-handled")
+    field = sort.lstrip("-")
+    if field in SORTS:
+        agents.sort(
+            key=lambda row: (
+                (getattr(row, field) is None, getattr(row, field) or 0)
+                if field != "name"
+                else row.name
+            ),
+            reverse=sort.startswith("-"),
+        )
+    chart = {
+        "labels": [row.name for row in agents],
+        "handled": [row.handled for row in agents],
+        "satisfaction": [
+            round(row.satisfaction_rate * 100) if row.satisfaction_rate is not None else None
+            for row in agents
+        ],
+    }
+    return render(
+        request,
+        "complaints/performance.html",
+        {
+            "form": form, "team": team, "agents": agents, "sort": sort, "chart": chart,
+            "team_key": TEAM, "section": "reports",
+        },
+    )  # fmt: skip

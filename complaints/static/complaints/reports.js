@@ -33,3 +33,18 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 });
+document.addEventListener("DOMContentLoaded", function () {
+  var canvas = document.getElementById("performance-chart");
+  if (!canvas || !window.Chart) { return; }
+  var data = JSON.parse(document.getElementById("performance-data").textContent);
+  new Chart(canvas, {
+    data: {
+      labels: data.labels,
+      datasets: [
+        { type: "bar", label: "#", data: data.handled, yAxisID: "y" },
+        { type: "line", label: "%", data: data.satisfaction, yAxisID: "share" }
+      ]
+    },
+    options: { animation: false, scales: { y: { beginAtZero: true }, share: { position: "right", min: 0, max: 100 } } }
+  });
+});

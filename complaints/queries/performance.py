@@ -1,0 +1,154 @@
+"""Team performance: the numbers after-sales managers watch, per agent and
+for the team, all computed in SQL (percentiles by nearest rank through window
+functions, so SQLite and PostgreSQL give the same answer)."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+
+from ..models import ApprovalStatus, Case, CaseState, Offer, RevisionOutcome
+from ..people import display_name
+
+TEAM = "__team__"
+
+
+def _durations(cases: QuerySet, end_field: str) -> QuerySet:
+    return cases.filter(**{f"{end_field}__isnull": False}).annotate(
+        took=ExpressionWrapper(F(end_field) - F("created_at"), output_field=DurationField())
+    )
+
+
+def percentile(cases: QuerySet, end_field: str, share: float, *, by_agent: bool) -> dict:
+    """Return {assignee id (or TEAM): the nearest-rank ``share`` percentile of
+    ``end_field - created_at``}."""
+    partition = [F("assignee")] if by_agent else []
+    ranked = _durations(cases, end_field).annotate(
+        rank=Window(RowNumber(), partition_by=partition or None, order_by=F("took").asc()),
+        total=Window(Count("id"), partition_by=partition or None),
+    )
+    # nearest rank: the ceil(share * n)-th value, as integer arithmetic in SQL
+    tenths = round(share * 100)
+    picked = ranked.filter(rank=(F("total") * tenths + 99) / 100)
+    result = {}
+    for assignee, took in picked.values_list("assignee", "took"):
+        result[assignee if by_agent else TEAM] = took
+    return result
+
+
+@dataclass(frozen=True)
+class Performance:
+    key: object  # assignee id, or TEAM
+    name: str
+    handled: int
+    closed: int
+    first_response_median: timedelta | None
+    first_response_p90: timedelta | None
+    resolution_median: timedelta | None
+    satisfaction_rate: float | None
+    satisfaction_mean: float | None
+    revision_rate: float | None
+    reopen_rate: float | None
+    compensation_per_case: Decimal | None
+    approval_rate: float | None
+
+
+def _rate(part, whole):
+    return part / whole if whole else None
+
+
+def team_performance(*, start: date, end: date) -> list[Performance]:
+    """Return the team's row first, then one row per agent with cases
+    opened in [start, end]."""
+    from django.contrib.auth import get_user_model
+
+    cases = Case.objects.filter(created_at__date__gte=start, created_at__date__lte=end)
+    cost = Subquery(
+        Offer.objects.filter(case=OuterRef("pk"), executed_at__isnull=False)
+        .values("case")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+    measures = {
+        "handled": Count("id"),
+        "closed": Count("id", filter=Q(state=CaseState.CLOSED)),
+        "verified": Count("id", filter=Q(customer_satisfied__isnull=False)),
+        "satisfied": Count("id", filter=Q(customer_satisfied=True)),
+        "score": Avg("satisfaction_score"),
+        "asked": Count("id", filter=Q(review__revision_requested_at__isnull=False)),
+        "revised": Count("id", filter=Q(review__revision_outcome=RevisionOutcome.REVISED)),
+        "reopened": Count("id", filter=Q(reopen_count__gt=0)),
+        "compensation": Sum("cost"),
+    }
+    with_cost = cases.annotate(cost=Coalesce(cost, Decimal("0"), output_field=DecimalField()))
+    per_agent = {
+        row["assignee"]: row for row in with_cost.values("assignee").annotate(**measures).order_by()
+    }
+    team = with_cost.aggregate(**measures)
+    decided = Offer.objects.filter(
+        case__in=cases,
+        approval_status__in=[ApprovalStatus.APPROVED, ApprovalStatus.REJECTED],
+    )
+    approvals = {
+        row["proposed_by"]: row
+        for row in decided.values("proposed_by")
+        .annotate(n=Count("id"), ok=Count("id", filter=Q(approval_status="approved")))
+        .order_by()
+    }
+    team_approvals = decided.aggregate(
+        n=Count("id"), ok=Count("id", filter=Q(approval_status="approved"))
+    )
+    first_median = percentile(cases, "first_response_at", 0.5, by_agent=True)
+    first_p90 = percentile(cases, "first_response_at", 0.9, by_agent=True)
+    resolution = percentile(cases, "closed_at", 0.5, by_agent=True)
+    team_first_median = percentile(cases, "first_response_at", 0.5, by_agent=False)
+    team_first_p90 = percentile(cases, "first_response_at", 0.9, by_agent=False)
+    team_resolution = percentile(cases, "closed_at", 0.5, by_agent=False)
+    users = get_user_model().objects.in_bulk([pk for pk in per_agent if pk is not None])
+
+    def row(key, name, values, approved, fm, fp, res):
+        return Performance(
+            key=key,
+            name=name,
+            handled=values["handled"],
+            closed=values["closed"],
+            first_response_median=fm.get(key),
+            first_response_p90=fp.get(key),
+            resolution_median=res.get(key),
+            satisfaction_rate=_rate(values["satisfied"], values["verified"]),
+            satisfaction_mean=float(values["score"]) if values["score"] is not None else None,
+            revision_rate=_rate(values["revised"], values["asked"]),
+            reopen_rate=_rate(values["reopened"], values["handled"]),
+            compensation_per_case=(
+                (values["compensation"] or Decimal("0")) / values["handled"]
+                if values["handled"]
+                else None
+            ),
+            approval_rate=_rate(approved.get("ok", 0), approved.get("n", 0)),
+        )
+
+    rows = [row(TEAM, "", team, team_approvals, team_first_median, team_first_p90, team_resolution)]
+    for pk, values in per_agent.items():
+        if pk is None:
+            continue
+        rows.append(
+            row(pk, display_name(users.get(pk)), values, approvals.get(pk, {}), first_median,
+                first_p90, resolution)
+        )  # fmt: skip
+    return rows

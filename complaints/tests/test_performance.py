@@ -1,0 +1,94 @@
+"""Team performance against hand-counted cases."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints import workflow
+from complaints.models import Case
+from complaints.queries.performance import TEAM, team_performance
+
+from . import flows
+from .factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def responded_after(agent, minutes, **kwargs):
+    case = flows.opened(agent, OrderFactory(), **kwargs)
+    Case.objects.filter(pk=case.pk).update(
+        first_response_at=case.created_at + timedelta(minutes=minutes)
+    )
+    return case
+
+
+def rows(start=None, end=None):
+    today = timezone.localdate()
+    return {
+        row.key: row
+        for row in team_performance(start=start or today - timedelta(days=1), end=end or today)
+    }
+
+
+def test_first_response_median_and_90th_percentile(agent, agent2):
+    for minutes in (1, 2, 3, 4, 100):  # agent: median 3, p90 100 (nearest rank)
+        responded_after(agent, minutes)
+    for minutes in (10, 20):  # agent2: median 10, p90 20
+        responded_after(agent2, minutes)
+    flows.opened(agent2, OrderFactory())  # no response yet: not in the times
+    result = rows()
+    assert result[agent.pk].first_response_median == timedelta(minutes=3)
+    assert result[agent.pk].first_response_p90 == timedelta(minutes=100)
+    assert result[agent2.pk].first_response_median == timedelta(minutes=10)
+    assert result[agent2.pk].first_response_p90 == timedelta(minutes=20)
+    team = result[TEAM]  # 1 2 3 4 10 20 100: median 4th = 4, p90 7th = 100
+    assert team.first_response_median == timedelta(minutes=4)
+    assert team.first_response_p90 == timedelta(minutes=100)
+    assert (team.handled, result[agent2.pk].handled) == (8, 3)
+
+
+def test_resolution_satisfaction_reopen_compensation_and_approval(agent, supervisor):
+    closed = [flows.closed(agent, OrderFactory(), amount=Decimal("20")) for _ in range(2)]
+    for case, hours in zip(closed, (5, 9), strict=True):
+        Case.objects.filter(pk=case.pk).update(closed_at=case.created_at + timedelta(hours=hours))
+    unhappy, _ = flows.verifying(agent, OrderFactory(), amount=Decimal("10"))
+    flows.followed_up(agent, unhappy)
+    workflow.case_record_satisfaction(case=unhappy, actor=agent, satisfied=False, score=2)
+    workflow.case_reopen(case=Case.objects.get(pk=closed[0].pk), actor=agent)
+    pending = flows.analyzing(agent, OrderFactory())
+    approved = workflow.offer_propose(case=pending, actor=agent, kind="voucher", amount="60")
+    workflow.offer_approve(offer=approved, actor=supervisor)
+    rejected = workflow.offer_propose(case=pending, actor=agent, kind="voucher", amount="70")
+    workflow.offer_reject(offer=rejected, actor=supervisor, note="太多")
+    me = rows()[agent.pk]
+    assert me.handled == 4 and me.closed == 1  # one of the two closed was reopened
+    assert me.resolution_median == timedelta(hours=9)  # only the one still closed counts
+    assert me.satisfaction_rate == pytest.approx(2 / 3)  # 2 satisfied of 3 verified
+    assert me.satisfaction_mean == pytest.approx((5 + 5 + 2) / 3)
+    assert me.reopen_rate == pytest.approx(1 / 4)
+    assert me.compensation_per_case == Decimal("50") / 4  # 20 + 20 + 10 paid
+    assert me.approval_rate == pytest.approx(1 / 2)
+
+
+def test_an_empty_period_gives_an_empty_team_row(agent):
+    long_ago = timezone.localdate() - timedelta(days=400)
+    result = rows(start=long_ago, end=long_ago)
+    assert list(result) == [TEAM]
+    assert result[TEAM].handled == 0 and result[TEAM].first_response_median is None
+
+
+def test_the_performance_page(client, supervisor, agent):
+    responded_after(agent, 5)
+    client.force_login(supervisor)
+    response = client.get(reverse("complaints:performance"), {"sort": "-handled"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="performance-table"' in html and 'id="performance-data"' in html
+
+
+def test_agents_cannot_see_performance(client, agent):
+    client.force_login(agent)
+    assert client.get(reverse("complaints:performance")).status_code == 403
