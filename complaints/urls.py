@@ -31,6 +31,11 @@ urlpatterns = [
     path("reports/root-causes/", reports.root_causes, name="root_causes"),
     path("reports/root-causes/export/", reports.export, name="export_root_causes"),
     path("reports/team/", reports.performance, name="performance"),
+    path(
+        "reports/corrective/<str:number>/done/",
+        reports.corrective_done,
+        name="corrective_done",
+    ),
     path("vouchers/", money.ledger, name="vouchers"),
     path("vouchers/<str:code>/", money.voucher_detail, name="voucher"),
     path("vouchers/<str:code>/redeem/", money.voucher_redeem, name="voucher_redeem"),

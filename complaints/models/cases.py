@@ -217,6 +217,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("responsible party"), max_length=20, choices=ResponsibleParty.choices, blank=True
     )
     corrective_action = models.TextField(_("corrective action"), blank=True)
+    corrective_action_done_at = models.DateTimeField(
+        _("corrective action done"), null=True, blank=True
+    )
 
     state = FSMField(
         _("state"),

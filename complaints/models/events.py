@@ -30,6 +30,7 @@ class EventKind(models.TextChoices):
     REVISION_REQUESTED = "revision_requested", _("Review revision requested")
     REVISION_OUTCOME = "revision_outcome", _("Review revision outcome")
     ROOT_CAUSE = "root_cause", _("Root cause recorded")
+    CORRECTIVE_DONE = "corrective_done", _("Corrective action done")
 
 
 class CaseEventQuerySet(models.QuerySet):

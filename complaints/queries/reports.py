@@ -131,3 +131,13 @@ def monthly_trend(cases: QuerySet) -> list[dict]:
         .annotate(n=Count("id"))
         .order_by("month", "group")
     )
+
+
+def open_corrective_actions(cases: QuerySet, *, limit: int = 50) -> list:
+    """Return the cases whose corrective action is written down but not done."""
+    return list(
+        cases.exclude(corrective_action="")
+        .filter(corrective_action_done_at__isnull=True)
+        .select_related("root_cause__parent")
+        .order_by("created_at")[:limit]
+    )

@@ -125,3 +125,25 @@ def test_report_query_count_does_not_grow_with_the_cases(client, supervisor, age
         client.get(REPORT)
     assert len(many) == len(few), (len(few), len(many))
     assert len(many) <= 16, len(many)
+
+
+def test_open_corrective_actions_are_listed_until_done(client, supervisor, agent):
+    case = flows.root_cause(agent, OrderFactory())
+    case = workflow.case_record_root_cause(
+        case=case, actor=agent, root_cause=RootCauseCategory.objects.get(code="defect"),
+        corrective_action="和供应商一起加强质检",
+    )
+    client.force_login(supervisor)
+    html = client.get(REPORT).content.decode()
+    assert 'id="corrective-table"' in html and "和供应商一起加强质检" in html
+    done = reverse("complaints:corrective_done", args=[case.number])
+    client.force_login(agent)
+    assert client.post(done).status_code == 403  # agents may not
+    case.refresh_from_db()
+    assert case.corrective_action_done_at is None
+    client.force_login(supervisor)
+    assert client.post(done).status_code == 302
+    case.refresh_from_db()
+    assert case.corrective_action_done_at is not None
+    assert "和供应商一起加强质检" not in client.get(REPORT).content.decode()
+    assert case.events.filter(kind="corrective_done", actor=supervisor).count() == 1

@@ -3,16 +3,25 @@
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from .. import workflow
 from ..forms import ReportForm
-from ..models import RootCauseCategory
-from ..queries.reports import monthly_trend, pareto, report_cases, top
+from ..models import Case, RootCauseCategory
+from ..queries.reports import (
+    monthly_trend,
+    open_corrective_actions,
+    pareto,
+    report_cases,
+    top,
+)
 
 
 def _require_reader(user):
@@ -62,6 +71,7 @@ def root_causes(request):
                 for chart_id, title, rows in sections
             ],
             trend=_trend_chart(monthly_trend(cases)),
+            corrective=open_corrective_actions(cases),
             export_query=urlencode({key: value for key, value in data.items() if value}),
             total=sum(row.count for row in sections[0][2]),
         )
@@ -197,3 +207,19 @@ def performance(request):
             "team_key": TEAM, "section": "reports",
         },
     )  # fmt: skip
+
+
+@login_required
+@require_POST
+def corrective_done(request, number):
+    """Mark a case's corrective action done, from the report."""
+    case = get_object_or_404(Case, number=number)
+    try:
+        workflow.case_complete_corrective_action(
+            case=case, actor=request.user, note=request.POST.get("note", "")
+        )
+    except workflow.StepNotAllowed as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("%(number)s: corrective action done.") % {"number": number})
+    return redirect(request.POST.get("next") or "complaints:root_causes")

@@ -23,6 +23,7 @@ from .cases import (
 )
 from .followup import (
     REVISION_STATES,
+    case_complete_corrective_action,
     case_record_revision_outcome,
     case_record_root_cause,
     case_record_satisfaction,
@@ -58,6 +59,7 @@ __all__ = [
     "case_assign",
     "case_cancel",
     "case_close",
+    "case_complete_corrective_action",
     "case_confirm",
     "case_mark_executed",
     "case_open",

@@ -22,6 +22,7 @@ from ._base import (
     lock_case,
     record_event,
     require_may_work,
+    require_perm,
     require_state,
     run_transition,
 )
@@ -153,5 +154,28 @@ def case_record_root_cause(
                 "party": party,
                 "corrective_action": case.corrective_action,
             },
+        )
+    return case
+
+
+def case_complete_corrective_action(*, case, actor, note: str = "") -> Case:
+    """Mark the root cause's corrective action done (supervisors and admins):
+    the report of open corrective actions then no longer lists it."""
+    require_perm(
+        actor, "complaints.view_team", _("Only a supervisor may close a corrective action.")
+    )
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if not case.corrective_action:
+            raise StepNotAllowed(_("This case has no corrective action."))
+        if case.corrective_action_done_at is not None:
+            raise StepNotAllowed(_("This corrective action is already done."))
+        case.corrective_action_done_at = timezone.now()
+        case.save(update_fields=["corrective_action_done_at", "updated_at"])
+        record_event(
+            case,
+            actor,
+            EventKind.CORRECTIVE_DONE,
+            payload={"corrective_action": case.corrective_action, "note": note.strip()},
         )
     return case
