@@ -13,7 +13,7 @@ PORT ?= 8000
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint messages translations screenshots demo-fixture clean
+.PHONY: help run test lint messages translations screenshots bench-reports demo-fixture clean
 
 # Install Debian packages the first time they are needed (CI starts fresh).
 # Usage: $(call apt_install,command-to-check,package)
@@ -100,6 +100,10 @@ screenshots: $(VENV)/.dev-installed .env messages
 	  echo "Installing Debian package fonts-noto-cjk (Chinese glyphs)"; \
 	  $$SUDO apt-get install -y -q fonts-noto-cjk >/dev/null; }
 	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q complaints/tests/test_screenshots.py
+
+# Root-cause report and CSV export at scale (not part of make test).
+bench-reports: $(VENV)/.dev-installed .env
+	$(PY) bench/reports.py --cases $${CASES:-100000}
 
 # Rebuild fixtures/demo.json by playing the demo shop through the workflow
 # functions on a throwaway database.

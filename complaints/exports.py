@@ -11,11 +11,9 @@ import csv
 import tempfile
 from collections.abc import Iterable, Iterator
 
-from django.db.models import DecimalField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import ExportRecord, Offer
+from .models import ExportRecord
 from .queries.reports import pareto, top
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -53,20 +51,13 @@ def root_cause_rows(cases, group_by: str) -> list[list[str]]:
 
 def case_rows(cases) -> Iterator[list]:
     """Yield one row per case, fetched in chunks (constant memory)."""
-    cost = Subquery(
-        Offer.objects.filter(case=OuterRef("pk"), executed_at__isnull=False)
-        .values("case")
-        .annotate(total=Sum("amount"))
-        .values("total"),
-        output_field=DecimalField(max_digits=12, decimal_places=2),
-    )
     values = (
-        cases.annotate(cost=Coalesce(cost, 0, output_field=DecimalField()))
-        .order_by("created_at", "pk")
+        cases.order_by("created_at", "pk")
         .values_list(
             "number", "created_at", "closed_at", "state", "source", "order__number",
             "customer__buyer_id", "category__code", "root_cause__code",
-            "accepted_offer__kind", "cost", "satisfaction_score", "customer_satisfied",
+            "accepted_offer__kind", "compensation_cost", "satisfaction_score",
+            "customer_satisfied",
         )
     )  # fmt: skip
     for row in values.iterator(chunk_size=2000):

@@ -21,6 +21,7 @@ from .case_rules import (
     root_cause_recorded,
     within_reopen_window,
 )
+from .common import money_field
 
 
 class CaseState(models.TextChoices):
@@ -194,6 +195,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("accepted offer"),
     )
     executed_at = models.DateTimeField(_("executed"), null=True, blank=True)
+    compensation_cost = money_field(
+        _("compensation paid"),
+        default=0,
+        help_text=_("Executed remedies at face value; kept by the workflow for reports."),
+    )
 
     customer_satisfied = models.BooleanField(_("satisfied"), null=True, blank=True)
     satisfaction_score = models.PositiveSmallIntegerField(

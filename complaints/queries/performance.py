@@ -9,18 +9,15 @@ from decimal import Decimal
 from django.db.models import (
     Avg,
     Count,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 
 from ..models import ApprovalStatus, Case, CaseState, Offer, RevisionOutcome
 from ..people import display_name
@@ -78,13 +75,6 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
     from django.contrib.auth import get_user_model
 
     cases = Case.objects.filter(created_at__date__gte=start, created_at__date__lte=end)
-    cost = Subquery(
-        Offer.objects.filter(case=OuterRef("pk"), executed_at__isnull=False)
-        .values("case")
-        .annotate(total=Sum("amount"))
-        .values("total"),
-        output_field=DecimalField(max_digits=12, decimal_places=2),
-    )
     measures = {
         "handled": Count("id"),
         "closed": Count("id", filter=Q(state=CaseState.CLOSED)),
@@ -94,13 +84,12 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
         "asked": Count("id", filter=Q(review__revision_requested_at__isnull=False)),
         "revised": Count("id", filter=Q(review__revision_outcome=RevisionOutcome.REVISED)),
         "reopened": Count("id", filter=Q(reopen_count__gt=0)),
-        "compensation": Sum("cost"),
+        "compensation": Sum("compensation_cost"),
     }
-    with_cost = cases.annotate(cost=Coalesce(cost, Decimal("0"), output_field=DecimalField()))
     per_agent = {
-        row["assignee"]: row for row in with_cost.values("assignee").annotate(**measures).order_by()
+        row["assignee"]: row for row in cases.values("assignee").annotate(**measures).order_by()
     }
-    team = with_cost.aggregate(**measures)
+    team = cases.aggregate(**measures)
     decided = Offer.objects.filter(
         case__in=cases,
         approval_status__in=[ApprovalStatus.APPROVED, ApprovalStatus.REJECTED],

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 
-from ..models import Case, Offer
+from ..models import Case
 
 
 def report_cases(
@@ -49,24 +49,13 @@ class ParetoRow:
         return self.label_zh if (get_language() or "").startswith("zh") else self.label
 
 
-def _cost_subquery():
-    return Subquery(
-        Offer.objects.filter(case=OuterRef("pk"), executed_at__isnull=False)
-        .values("case")
-        .annotate(total=Sum("amount"))
-        .values("total"),
-        output_field=DecimalField(max_digits=12, decimal_places=2),
-    )
-
-
 def pareto(cases: QuerySet, *, level: str = "leaf") -> list[ParetoRow]:
     """Return root causes by number of cases, largest first, with each one's
     share, the cumulative share and the compensation paid for them."""
     prefix = "root_cause" if level == "leaf" else "root_cause__parent"
     rows = list(
-        cases.annotate(cost=Coalesce(_cost_subquery(), Decimal("0")))
-        .values(f"{prefix}__id", f"{prefix}__code", f"{prefix}__name", f"{prefix}__name_zh")
-        .annotate(n=Count("id"), total_cost=Sum("cost"))
+        cases.values(f"{prefix}__id", f"{prefix}__code", f"{prefix}__name", f"{prefix}__name_zh")
+        .annotate(n=Count("id"), total_cost=Sum("compensation_cost"))
         .order_by("-n", f"{prefix}__code")
     )
     return _with_shares(
@@ -88,9 +77,8 @@ def top(cases: QuerySet, field: str, *, limit: int | None = 10) -> list[ParetoRo
     """Return the SKUs, couriers or suppliers behind the most cases."""
     grouped = (
         cases.exclude(**{field: ""})
-        .annotate(cost=Coalesce(_cost_subquery(), Decimal("0")))
         .values(field)
-        .annotate(n=Count("id"), total_cost=Sum("cost"))
+        .annotate(n=Count("id"), total_cost=Sum("compensation_cost"))
         .order_by("-n", field)
     )
     rows = list(grouped[:limit] if limit is not None else grouped)

@@ -130,7 +130,9 @@ def test_report_query_count_does_not_grow_with_the_cases(client, supervisor, age
 def test_open_corrective_actions_are_listed_until_done(client, supervisor, agent):
     case = flows.root_cause(agent, OrderFactory())
     case = workflow.case_record_root_cause(
-        case=case, actor=agent, root_cause=RootCauseCategory.objects.get(code="defect"),
+        case=case,
+        actor=agent,
+        root_cause=RootCauseCategory.objects.get(code="defect"),
         corrective_action="和供应商一起加强质检",
     )
     client.force_login(supervisor)

@@ -128,6 +128,8 @@ def test_compensation_cost_adds_up_the_executed_remedies(agent, order):
     workflow.offer_record_execution(case=case, actor=agent, reference="R1")
     case = workflow.case_mark_executed(case=case, actor=agent)
     assert compensation_cost(case) == Decimal("55")
+    case.refresh_from_db()
+    assert case.compensation_cost == Decimal("55")  # kept on the case for reports
 
 
 # The ledger pages --------------------------------------------------------

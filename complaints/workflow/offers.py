@@ -26,7 +26,7 @@ from ..models import (
 from ..models.case_rules import may_decide_offer
 from ..notifications import notify
 from ..people import display_name
-from ..queries import compensated_case_count, refunds_committed
+from ..queries import compensated_case_count, compensation_cost, refunds_committed
 from ._base import (
     StepNotAllowed,
     field_error,
@@ -391,4 +391,6 @@ def case_mark_executed(*, case, actor):
         offer = case.accepted_offer
         offer.executed_at = case.executed_at
         offer.save()
+        case.compensation_cost = compensation_cost(case)
+        case.save(update_fields=["compensation_cost", "updated_at"])
     return case
