@@ -21,6 +21,7 @@ from django.db.models.functions import RowNumber
 
 from ..models import ApprovalStatus, Case, CaseState, Offer, RevisionOutcome
 from ..people import display_name
+from .reports import day_range
 
 TEAM = "__team__"
 
@@ -74,7 +75,7 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
     opened in [start, end]."""
     from django.contrib.auth import get_user_model
 
-    cases = Case.objects.filter(created_at__date__gte=start, created_at__date__lte=end)
+    cases = Case.objects.filter(**day_range("created_at", start, end))
     measures = {
         "handled": Count("id"),
         "closed": Count("id", filter=Q(state=CaseState.CLOSED)),

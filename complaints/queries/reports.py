@@ -13,9 +13,7 @@ def report_cases(
     *, start, end, category=None, sku="", courier="", supplier="", source=""
 ) -> QuerySet:
     """Return the cases with a recorded root cause opened in [start, end]."""
-    cases = Case.objects.filter(
-        root_cause__isnull=False, created_at__date__gte=start, created_at__date__lte=end
-    )
+    cases = Case.objects.filter(root_cause__isnull=False, **day_range("created_at", start, end))
     if category is not None:
         cases = cases.filter(Q(root_cause=category) | Q(root_cause__parent=category))
     if sku:
@@ -129,3 +127,16 @@ def open_corrective_actions(cases: QuerySet, *, limit: int = 50) -> list:
         .select_related("root_cause__parent")
         .order_by("created_at")[:limit]
     )
+
+
+def day_range(field: str, start, end) -> dict:
+    """Return filters for ``field`` within the local days [start, end], as a
+    datetime range the database can use an index for (``__date`` would run a
+    function on every row)."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    first = timezone.make_aware(datetime.combine(start, time.min))
+    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    return {f"{field}__gte": first, f"{field}__lt": after}
