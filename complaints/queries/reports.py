@@ -1,10 +1,10 @@
 """Root-cause reports: every number is aggregated in the database."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 
 from ..models import Case
 
@@ -109,14 +109,40 @@ def _with_shares(rows) -> list[ParetoRow]:
     return result
 
 
-def monthly_trend(cases: QuerySet) -> list[dict]:
-    """Return cases per month of opening and root-cause group."""
-    return list(
-        cases.annotate(month=TruncMonth("created_at"))
-        .values("month", group=F("root_cause__parent__code"))
-        .annotate(n=Count("id"))
-        .order_by("month", "group")
-    )
+def month_starts(start, end) -> list:
+    """Return the first day of every month touching [start, end]."""
+    months, day = [], start.replace(day=1)
+    while day <= end:
+        months.append(day)
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+def monthly_trend(cases: QuerySet, *, start, end) -> list[dict]:
+    """Return cases per month of opening and root-cause group.
+
+    One conditional count per month, grouped by group: plain comparisons on
+    created_at, where truncating every row's date would run a function per row.
+    """
+    months = month_starts(start, end)
+    counts = {
+        f"m{index}": Count(
+            "id",
+            filter=Q(**day_range("created_at", month, _month_end(month))),
+        )
+        for index, month in enumerate(months)
+    }
+    rows = cases.values(group=F("root_cause__parent__code")).annotate(**counts).order_by("group")
+    return [
+        {"month": month, "group": row["group"], "n": row[f"m{index}"]}
+        for row in rows
+        for index, month in enumerate(months)
+        if row[f"m{index}"]
+    ]
+
+
+def _month_end(month):
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def open_corrective_actions(cases: QuerySet, *, limit: int = 50) -> list:

@@ -92,3 +92,18 @@ def test_the_performance_page(client, supervisor, agent):
 def test_agents_cannot_see_performance(client, agent):
     client.force_login(agent)
     assert client.get(reverse("complaints:performance")).status_code == 403
+
+
+def test_performance_query_count_does_not_grow(client, supervisor, agent, agent2):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(supervisor)
+    responded_after(agent, 5)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("complaints:performance"))
+    for minutes in range(12):
+        responded_after(agent if minutes % 2 else agent2, minutes)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("complaints:performance"))
+    assert len(many) == len(few), (len(few), len(many))

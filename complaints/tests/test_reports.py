@@ -66,6 +66,11 @@ def test_pareto_matches_the_hand_counts(client, supervisor, ten_cases):
     assert couriers == [("中通", 8), ("圆通", 2)]
     suppliers = [(row.key, row.count) for row, _ in section(response, "top-supplier")["rows"]]
     assert suppliers == [("甲厂", 8)]  # blank suppliers are not a supplier
+    trend = response.context["trend"]
+    this_month = timezone.localdate().strftime("%Y-%m")
+    assert trend["labels"][-1] == this_month
+    by_group = {d["label"]: d["data"][-1] for d in trend["datasets"]}
+    assert by_group == {"Product": 8, "Promotion and fees": 0, "Logistics": 2, "Service": 0}
     html = response.content.decode()
     assert 'id="pareto-leaf"' in html and 'id="trend-data"' in html  # the charts' data
     assert "50%" in html and "80%" in html

@@ -70,7 +70,9 @@ def root_causes(request):
                 }
                 for chart_id, title, rows in sections
             ],
-            trend=_trend_chart(monthly_trend(cases)),
+            trend=_trend_chart(
+                monthly_trend(cases, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+            ),
             corrective=open_corrective_actions(cases),
             export_query=urlencode({key: value for key, value in data.items() if value}),
             total=sum(row.count for row in sections[0][2]),
@@ -95,7 +97,7 @@ def _trend_chart(rows) -> dict:
     months = sorted({row["month"] for row in rows})
     counts = {(row["month"], row["group"]): row["n"] for row in rows}
     return {
-        "labels": [timezone.localtime(month).strftime("%Y-%m") for month in months],
+        "labels": [month.strftime("%Y-%m") for month in months],
         "datasets": [
             {"label": label, "data": [counts.get((month, code), 0) for month in months]}
             for code, label in groups.items()
