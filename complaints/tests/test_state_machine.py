@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -167,11 +168,10 @@ def test_reopen_after_the_window_is_refused(agent, order, settings):
 def test_cancel_without_reason_is_refused(agent, order):
     case = flows.opened(agent, order)
     for reason in ("", "   "):
-        with pytest.raises(Exception, match="why the case is cancelled") as info:
+        with pytest.raises(ValidationError, match="why the case is cancelled"):
             workflow.case_cancel(case=case, actor=agent, reason=reason)
-        assert info.typename == "ValidationError"
     fresh = Case.objects.get(pk=case.pk)
-    with pytest.raises(Exception, match="why the case is cancelled"):
+    with pytest.raises(ValidationError, match="why the case is cancelled"):
         fresh.cancel(reason="")
     assert Case.objects.get(pk=case.pk).state == CaseState.CONFIRMING
 
