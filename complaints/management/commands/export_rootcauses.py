@@ -1,5 +1,6 @@
 """Export root-cause statistics or case rows as CSV or XLSX from the command line."""
 
+import os
 import sys
 from datetime import date
 
@@ -56,6 +57,8 @@ class Command(BaseCommand):
             rows = _counted(rows, bar)
         try:
             self._write(options, header, rows)
+        except BrokenPipeError:  # the reader stopped early (e.g. "| head"): not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the final flush
         finally:
             if bar:
                 bar.close()
