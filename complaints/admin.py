@@ -45,16 +45,21 @@ from .steps import STEPS_BY_NAME, add_validation_errors, available_steps
 from .views.stepping import process_step
 
 
-class ReadOnlyMixin:
+class NoDeleteMixin:
+    """Never deleted: cases are cancelled, rules retired, categories
+    deactivated, and orders, customers and reviews are what cases point at."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyMixin(NoDeleteMixin):
     """Shown, never edited here: these rows change only through the workflow."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -64,17 +69,14 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["buyer_id", "display_name", "marketplace", "motive", "temperament"]
     list_filter = ["marketplace", "motive", "temperament"]
     search_fields = ["buyer_id", "display_name", "phone"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["number", "marketplace", "customer", "paid_total", "paid_at", "courier"]
     list_filter = ["marketplace", "courier"]
     search_fields = ["number", "tracking_number", "customer__buyer_id"]
@@ -83,9 +85,6 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderItemInline]
     date_hierarchy = "paid_at"
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class ReviewReplyInline(admin.StackedInline):
     model = ReviewReply
@@ -93,16 +92,13 @@ class ReviewReplyInline(admin.StackedInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["external_id", "marketplace", "rating", "customer", "sku", "posted_at"]
     list_filter = ["rating", "marketplace", "revision_outcome"]
     search_fields = ["external_id", "customer__buyer_id", "text", "sku"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "order"]
     inlines = [ReviewReplyInline]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OfferInline(ReadOnlyMixin, admin.TabularInline):
@@ -136,7 +132,7 @@ class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "summary",
@@ -161,9 +157,6 @@ class CaseAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # Cases change through the step buttons only.
         return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # cancel instead
 
     def get_urls(self):
         return [
@@ -363,7 +356,7 @@ class PolicyRuleForm(forms.ModelForm):
 
 
 @admin.register(PolicyRule)
-class PolicyRuleAdmin(admin.ModelAdmin):
+class PolicyRuleAdmin(NoDeleteMixin, admin.ModelAdmin):
     form = PolicyRuleForm
     list_display = [
         "name",
@@ -409,9 +402,6 @@ class PolicyRuleAdmin(admin.ModelAdmin):
             retired += 1
         self.message_user(request, _("%(count)s rules retired.") % {"count": retired})
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # retire with "active until": offers keep the rule they were judged by
-
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
@@ -421,24 +411,18 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(RootCauseCategory)
-class RootCauseCategoryAdmin(admin.ModelAdmin):
+class RootCauseCategoryAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["__str__", "code", "name_zh", "active", "sort_order"]
     list_filter = ["active", "parent"]
     search_fields = ["code", "name", "name_zh"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # deactivate instead: cases keep their recorded causes
-
 
 @admin.register(OrderItem)
-class OrderItemAdmin(admin.ModelAdmin):
+class OrderItemAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["sku", "title", "quantity", "unit_price", "supplier", "order"]
     list_filter = ["supplier"]
     search_fields = ["sku", "title", "order__number"]
     list_select_related = ["order"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReviewReply)
@@ -462,11 +446,8 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(MarketplaceSettings)
-class MarketplaceSettingsAdmin(admin.ModelAdmin):
+class MarketplaceSettingsAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["marketplace", "reply_window_days", "revision_requests_allowed"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReplyEdit)

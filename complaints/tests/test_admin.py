@@ -202,3 +202,15 @@ def test_demo_admin_logs_in_to_the_admin_and_sees_the_cases(client, settings):
     )
     assert response.status_code == 200
     assert "C-2026-" in response.content.decode()
+
+
+def test_nothing_but_quick_replies_can_be_deleted_in_the_admin(rf, admin_user):
+    admin_user.is_superuser = True
+    request = rf.get("/admin/")
+    request.user = admin_user
+    deletable = {
+        model.__name__
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label == "complaints" and model_admin.has_delete_permission(request)
+    }
+    assert deletable == {"ReplyTemplate"}
