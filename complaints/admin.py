@@ -86,8 +86,12 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     date_hierarchy = "paid_at"
 
 
-class ReviewReplyInline(admin.StackedInline):
+class ReviewReplyInline(ReadOnlyMixin, admin.StackedInline):
+    # Replies are written on the review page (review_reply_save keeps the
+    # edits of published replies); here they are shown only.
     model = ReviewReply
+    fields = ["text", "status", "author", "published_at"]
+    readonly_fields = fields
     extra = 0
 
 
@@ -426,7 +430,7 @@ class OrderItemAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(ReviewReply)
-class ReviewReplyAdmin(admin.ModelAdmin):
+class ReviewReplyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["review", "status", "author", "published_at"]
     list_filter = ["status"]
     list_select_related = ["review", "author"]
