@@ -154,3 +154,19 @@ def test_open_corrective_actions_are_listed_until_done(client, supervisor, agent
     assert case.corrective_action_done_at is not None
     assert "和供应商一起加强质检" not in client.get(REPORT).content.decode()
     assert case.events.filter(kind="corrective_done", actor=supervisor).count() == 1
+
+
+def test_a_corrective_action_is_done_once(client, supervisor, agent):
+    case = workflow.case_record_root_cause(
+        case=flows.root_cause(agent, OrderFactory()),
+        actor=agent,
+        root_cause=RootCauseCategory.objects.get(code="defect"),
+        corrective_action="换供应商",
+    )
+    done = reverse("complaints:corrective_done", args=[case.number])
+    client.force_login(supervisor)
+    client.post(done)
+    again = client.post(done, follow=True)
+    assert "already done" in again.content.decode()
+    assert case.events.filter(kind="corrective_done").count() == 1
+    assert client.get(done).status_code == 405

@@ -185,3 +185,28 @@ def test_a_rolled_back_decision_notifies_nobody(
             pass
     assert not Notification.objects.exists()
     assert mailoutbox == []
+
+
+def test_notifications_need_a_login_and_list_in_fixed_queries(client, agent, supervisor):
+    url = reverse("complaints:notifications")
+    assert client.get(url).status_code == 302
+    client.force_login(agent)
+
+    def decide_one():
+        offer = workflow.offer_propose(
+            case=flows.analyzing(agent, OrderFactory()),
+            actor=agent,
+            kind="voucher",
+            amount="60",
+        )
+        workflow.offer_approve(offer=offer, actor=supervisor)
+
+    decide_one()
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(5):
+        decide_one()
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(many) == len(few), (len(few), len(many))
+    assert response.content.decode().count('data-unread="true"') == 6
