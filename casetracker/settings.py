@@ -8,6 +8,8 @@ DATABASE_URL  database (default: SQLite file db.sqlite3 beside manage.py)
 SECRET_KEY    required unless DEBUG is on
 DEBUG         "1"/"true" for development (default off)
 ALLOWED_HOSTS comma-separated host names (default: localhost names when DEBUG)
+TASK_BACKEND  "database" (a db_worker runs the tasks; default when DEBUG is off)
+              or "immediate" (tasks run at once in the web process; default in DEBUG)
 """
 
 import os
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_filters",
     "django_htmx",
+    "django_tasks_db",
     "complaints",
 ]
 
@@ -183,6 +186,21 @@ if MAIL_BACKEND.endswith("smtp.EmailBackend"):
     }
 MAILERS = {"default": {"BACKEND": MAIL_BACKEND, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "casetracker@localhost")
+
+# Background work (e-mail, the SLA and voucher sweeps) through django.tasks.
+# Production stores tasks in the database for ``manage.py db_worker``; in
+# development they run at once, so ``make run`` needs no worker.
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate" if DEBUG else "database")
+if TASK_BACKEND not in ("database", "immediate"):
+    raise ImproperlyConfigured('TASK_BACKEND must be "database" or "immediate".')
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend"
+        if TASK_BACKEND == "database"
+        else "django.tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # Uploaded evidence: larger files stream to disk instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

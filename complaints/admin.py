@@ -2,12 +2,14 @@
 through the workflow functions (so permissions, guards and the audit trail
 apply). Direct edits of cases, offers, vouchers and events are not offered."""
 
+import itertools
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -20,6 +22,7 @@ from django_fsm import TransitionNotAllowed
 from . import workflow
 from .forms import NewCaseForm
 from .models import (
+    BusinessHours,
     Case,
     CaseEvent,
     CaseNumberCounter,
@@ -29,6 +32,7 @@ from .models import (
     ExportRecord,
     MarketplaceSettings,
     Notification,
+    NotificationSettings,
     Offer,
     Order,
     OrderItem,
@@ -38,7 +42,12 @@ from .models import (
     Review,
     ReviewReply,
     RootCauseCategory,
+    SlaAlert,
+    SlaCalendar,
+    SlaPolicy,
+    SpecialDay,
     Voucher,
+    Weekday,
 )
 from .policy import conflicting_rules
 from .steps import STEPS_BY_NAME, add_validation_errors, available_steps
@@ -469,3 +478,87 @@ class ExportRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 admin.site.site_header = gettext_lazy("casetracker")
 admin.site.site_title = gettext_lazy("casetracker")
+
+
+class BusinessHoursFormSet(BaseInlineFormSet):
+    """A calendar needs working time, and one day's spans must not overlap."""
+
+    def clean(self):
+        super().clean()
+        spans = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or data.get("opens") is None:
+                continue
+            closes = data.get("closes")
+            if closes is None:
+                continue
+            end = (
+                (24, 0) if (closes.hour, closes.minute) == (0, 0) else (closes.hour, closes.minute)
+            )
+            spans.setdefault(data["weekday"], []).append(
+                ((data["opens"].hour, data["opens"].minute), end)
+            )
+        if not spans:
+            raise ValidationError(
+                _("Give the calendar its working hours (at least one day)."), code="no_hours"
+            )
+        for weekday, day_spans in spans.items():
+            day_spans.sort()
+            for (_opens, closes), (next_opens, _closes) in itertools.pairwise(day_spans):
+                if next_opens < closes:
+                    raise ValidationError(
+                        _("The working hours of %(day)s overlap.")
+                        % {"day": Weekday(weekday).label},
+                        code="overlap",
+                    )
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    formset = BusinessHoursFormSet
+    extra = 0
+
+
+class SpecialDayInline(admin.TabularInline):
+    model = SpecialDay
+    extra = 1
+
+
+@admin.register(SlaCalendar)
+class SlaCalendarAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["name", "time_zone"]
+    inlines = [BusinessHoursInline, SpecialDayInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Editing a policy applies to cases opened or re-prioritised afterwards;
+    cases already running keep the due times they were given."""
+
+    list_display = [
+        "name",
+        "source",
+        "priority",
+        "first_response_time",
+        "resolution_time",
+        "calendar",
+        "warn_percent",
+        "active",
+    ]
+    list_filter = ["active", "source", "priority", "calendar"]
+    list_select_related = ["calendar"]
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["raised_at", "case", "clock", "level", "due_at"]
+    list_filter = ["level", "clock"]
+    list_select_related = ["case"]
+    search_fields = ["case__number"]
+
+
+@admin.register(NotificationSettings)
+class NotificationSettingsAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["user", "email"]
+    list_select_related = ["user"]

@@ -9,9 +9,13 @@ DEFAULTS = {
     "SERIAL_COMPLAINANT_DAYS": 90,
     "VOUCHER_VALIDITY_DAYS": 30,
     "EVIDENCE_MAX_BYTES": 10 * 2**20,
-    # Hours to the first response and to resolution, by priority (1 low .. 4 urgent).
+    # Hours to the first response and to resolution, by priority (1 low .. 4 urgent),
+    # around the clock, for cases no active SLA policy covers.
     "FIRST_RESPONSE_HOURS": {1: 24, 2: 8, 3: 2, 4: 1},
     "RESOLUTION_HOURS": {1: 168, 2: 72, 3: 48, 4: 24},
+    # Warn the assignee when this share of a clock's time is used (SLA policies
+    # carry their own).
+    "SLA_WARN_PERCENT": 80,
     "DUE_SOON_HOURS": 4,
     # Reviews rated this or lower open a case when imported.
     "NEGATIVE_REVIEW_MAX_RATING": 3,

@@ -27,6 +27,10 @@ _READ = [
         "replytemplate",
         "replyedit",
         "marketplacesettings",
+        "slapolicy",
+        "slacalendar",
+        "businesshours",
+        "specialday",
     )
 ]
 
@@ -56,6 +60,7 @@ SUPERVISOR_PERMISSIONS = [
     "reassign_case",
     "view_team",
     "void_voucher",
+    "view_slaalert",
 ]
 
 ADMIN_PERMISSIONS = [
@@ -69,6 +74,17 @@ ADMIN_PERMISSIONS = [
     "delete_replytemplate",
     "add_rootcausecategory",
     "change_rootcausecategory",
+    "add_slapolicy",
+    "change_slapolicy",
+    "add_slacalendar",
+    "change_slacalendar",
+    "add_businesshours",
+    "change_businesshours",
+    "delete_businesshours",
+    "add_specialday",
+    "change_specialday",
+    "delete_specialday",
+    "django_tasks_database.view_dbtaskresult",
     "export_rootcauses",
     "auth.view_user",
     "auth.add_user",

@@ -28,6 +28,7 @@ urlpatterns = [
     path("approvals/", supervisor.approvals, name="approvals"),
     path("approvals/<int:pk>/<str:decision>/", supervisor.decide, name="decide"),
     path("team/", supervisor.team, name="team"),
+    path("team/deadlines/", supervisor.deadlines, name="deadlines"),
     path("reports/root-causes/", reports.root_causes, name="root_causes"),
     path("reports/root-causes/export/", reports.export, name="export_root_causes"),
     path("reports/team/", reports.performance, name="performance"),
@@ -42,6 +43,11 @@ urlpatterns = [
     path("vouchers/<str:code>/void/", money.voucher_void, name="voucher_void"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
+    path(
+        "notifications/settings/",
+        notifications.notification_settings,
+        name="notification_settings",
+    ),
     path("evidence/<int:pk>/", evidence.evidence_file, name="evidence"),
     path(
         "evidence/<int:pk>/thumbnail/",

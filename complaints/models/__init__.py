@@ -14,7 +14,7 @@ from .common import Marketplace
 from .contacts import Contact, ContactChannel, ContactOutcome, Evidence
 from .customers import Customer, Motive, Temperament
 from .events import CaseEvent, EventKind, ExportRecord
-from .notifications import Notification, NotificationKind
+from .notifications import Notification, NotificationKind, NotificationSettings
 from .offers import ApprovalStatus, Offer, OfferOutcome
 from .orders import Order, OrderItem
 from .policy import REFUND_KINDS, PolicyRule, RemedyKind
@@ -29,6 +29,16 @@ from .reviews import (
     RevisionOutcome,
 )
 from .rootcause import RootCauseCategory
+from .sla import (
+    BusinessHours,
+    SlaAlert,
+    SlaAlertLevel,
+    SlaCalendar,
+    SlaClock,
+    SlaPolicy,
+    SpecialDay,
+    Weekday,
+)
 from .vouchers import Voucher, VoucherStatus
 
 __all__ = [
@@ -37,6 +47,7 @@ __all__ = [
     "REFUND_KINDS",
     "REPLY_MAX_LENGTH",
     "ApprovalStatus",
+    "BusinessHours",
     "Case",
     "CaseEvent",
     "CaseNumberCounter",
@@ -54,6 +65,7 @@ __all__ = [
     "Motive",
     "Notification",
     "NotificationKind",
+    "NotificationSettings",
     "Offer",
     "OfferOutcome",
     "Order",
@@ -71,7 +83,14 @@ __all__ = [
     "RevisionOutcome",
     "RootCauseCategory",
     "Severity",
+    "SlaAlert",
+    "SlaAlertLevel",
+    "SlaCalendar",
+    "SlaClock",
+    "SlaPolicy",
+    "SpecialDay",
     "Temperament",
     "Voucher",
     "VoucherStatus",
+    "Weekday",
 ]

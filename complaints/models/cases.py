@@ -182,9 +182,50 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("opened by"),
     )
 
+    # Deadlines (complaints.sla keeps them): each clock's due time and the
+    # moment its warning falls due; ``due_at`` is the earliest running one.
+    sla_policy = models.ForeignKey(
+        "complaints.SlaPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SLA policy"),
+    )
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_response_warn_at = models.DateTimeField(
+        _("first response at risk from"), null=True, blank=True
+    )
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(_("resolution at risk from"), null=True, blank=True)
+    marketplace_due = models.DateTimeField(
+        _("marketplace deadline"),
+        null=True,
+        blank=True,
+        help_text=_("The platform's own deadline, e.g. the end of the review reply window."),
+    )
+    marketplace_warn_at = models.DateTimeField(
+        _("marketplace deadline at risk from"), null=True, blank=True
+    )
+    marketplace_met_at = models.DateTimeField(_("marketplace deadline met"), null=True, blank=True)
+    waiting_since = models.DateTimeField(
+        _("waiting on the customer since"),
+        null=True,
+        blank=True,
+        help_text=_("The resolution clock stops while the case waits on the customer."),
+    )
+    clock_started_at = models.DateTimeField(
+        _("resolution clock started"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the case was reopened; empty: when it was opened."),
+    )
+    paused_seconds = models.PositiveIntegerField(
+        _("working time paused (seconds)"), default=0, editable=False
+    )
+    due_at = models.DateTimeField(_("next deadline"), null=True, blank=True, editable=False)
 
     accepted_offer = models.ForeignKey(
         "complaints.Offer",
@@ -257,6 +298,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["assignee", "state"], name="case_assignee_state"),
             models.Index(fields=["first_response_due"], name="case_first_response_due"),
             models.Index(fields=["resolution_due"], name="case_resolution_due"),
+            models.Index(fields=["due_at"], name="case_due_at"),
             models.Index(fields=["created_at"], name="case_created"),
         ]
         constraints = [
@@ -283,6 +325,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def is_waiting(self) -> bool:
+        """Waiting on the customer: the resolution clock is stopped."""
+        return self.waiting_since is not None
 
     # Transitions. Bodies only change fields; complaints.workflow saves them
     # inside a transaction together with the audit event.

@@ -31,6 +31,10 @@ class EventKind(models.TextChoices):
     REVISION_OUTCOME = "revision_outcome", _("Review revision outcome")
     ROOT_CAUSE = "root_cause", _("Root cause recorded")
     CORRECTIVE_DONE = "corrective_done", _("Corrective action done")
+    SLA_WARNING = "sla_warning", _("Deadline at risk")
+    ESCALATED = "escalated", _("Escalated")
+    CLOCK_PAUSED = "clock_paused", _("Clock paused")
+    CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
 
 
 class CaseEventQuerySet(models.QuerySet):

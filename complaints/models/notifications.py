@@ -11,6 +11,7 @@ class NotificationKind(models.TextChoices):
     OFFER_REJECTED = "offer_rejected", _("Offer rejected")
     ASSIGNED = "assigned", _("Case assigned to you")
     DEADLINE = "deadline", _("Deadline")
+    ESCALATION = "escalation", _("Escalation")
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -37,6 +38,7 @@ class Notification(models.Model):
     message = models.TextField(_("message"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -50,3 +52,27 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message[:60]
+
+
+class NotificationSettings(models.Model):
+    """One user's choice of how to be told: the in-app list always, e-mail
+    unless they turn it off. No row means the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_settings",
+        verbose_name=_("user"),
+    )
+    email = models.BooleanField(_("also by e-mail"), default=True)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self):
+        return str(self.user)
+
+    @classmethod
+    def wants_email(cls, user) -> bool:
+        return not cls.objects.filter(user=user, email=False).exists()

@@ -16,7 +16,13 @@ from .cases import (
     reply_values,
     reviews_to_open,
     search_orders,
-    with_due,
+)
+from .deadlines import (
+    BOARD_STATUSES,
+    DeadlineSummary,
+    attach_clock_states,
+    deadline_cases,
+    deadline_summary,
 )
 from .history import compensated_case_count, refunds_committed
 from .money import (
@@ -39,12 +45,15 @@ from .reviews import (
 from .team import AgentLoad, TeamOverview, pending_approval_count, pending_offers, team_overview
 
 __all__ = [
+    "BOARD_STATUSES",
     "QUEUES",
     "AgentLoad",
     "CustomerHistory",
+    "DeadlineSummary",
     "Funnel",
     "LedgerTotals",
     "TeamOverview",
+    "attach_clock_states",
     "attach_reply_clocks",
     "case_for_page",
     "case_offers",
@@ -53,6 +62,8 @@ __all__ = [
     "compensated_case_count",
     "compensation_cost",
     "customer_history",
+    "deadline_cases",
+    "deadline_summary",
     "ledger_by_month",
     "ledger_totals",
     "overdue",
@@ -70,5 +81,4 @@ __all__ = [
     "unreplied_counts",
     "voucher_ledger",
     "with_compensation_cost",
-    "with_due",
 ]

@@ -4,9 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case as Conditional
-from django.db.models import F, QuerySet, When
-from django.db.models.functions import Coalesce, Least
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..conf import setting
@@ -21,24 +19,6 @@ from ..models import (
 from ..people import display_name
 from .history import compensated_case_count
 
-
-def with_due(cases: QuerySet) -> QuerySet:
-    """Annotate ``due_at``: the first response due until someone responded,
-    then the resolution due; the earlier of the two while both run."""
-    return cases.annotate(
-        due_at=Conditional(
-            When(
-                first_response_at__isnull=True,
-                then=Least(
-                    Coalesce("first_response_due", "resolution_due"),
-                    Coalesce("resolution_due", "first_response_due"),
-                ),
-            ),
-            default=F("resolution_due"),
-        )
-    )
-
-
 QUEUES = ("mine", "unassigned", "open", "due", "all")
 
 
@@ -48,7 +28,6 @@ def case_queue(name: str, *, user, now: datetime | None = None) -> QuerySet:
     cases = Case.objects.select_related("customer", "order", "assignee", "category")
     if name != "all":  # every state, for reports' drill-down
         cases = cases.filter(state__in=OPEN_STATES)
-    cases = with_due(cases)
     if name == "mine":
         cases = cases.filter(assignee=user)
     elif name == "unassigned":
@@ -111,16 +90,15 @@ def customer_history(case: Case, *, now: datetime | None = None) -> CustomerHist
 
 def case_for_page(number: str) -> Case:
     """Return the case with what its page shows in one go (raises DoesNotExist)."""
-    return with_due(
-        Case.objects.select_related(
-            "customer",
-            "order",
-            "review__reply",
-            "assignee",
-            "category__parent",
-            "root_cause__parent",
-            "accepted_offer",
-        )
+    return Case.objects.select_related(
+        "customer",
+        "order",
+        "review__reply",
+        "assignee",
+        "category__parent",
+        "root_cause__parent",
+        "accepted_offer",
+        "sla_policy",
     ).get(number=number)
 
 

@@ -20,7 +20,6 @@ from ..models import (
     RemedyKind,
 )
 from ..roles import AGENT
-from .cases import with_due
 
 
 def pending_offers(*, now: datetime | None = None) -> QuerySet:
@@ -121,7 +120,7 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
 
     now = now or timezone.now()
     since = now - timedelta(days=window_days)
-    open_cases = with_due(Case.objects.filter(state__in=OPEN_STATES))
+    open_cases = Case.objects.filter(state__in=OPEN_STATES)
     by_state = dict(open_cases.values_list("state").annotate(n=Count("id")).order_by())
     rows = (
         open_cases.values("assignee", "state")

@@ -1,5 +1,7 @@
 """Small display helpers for the case pages."""
 
+from datetime import datetime
+
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
@@ -17,6 +19,7 @@ from ..models import (
     RevisionOutcome,
     RootCauseCategory,
     Severity,
+    SlaClock,
 )
 from ..people import display_name
 
@@ -76,6 +79,15 @@ def due_clock(due, now=None, running=True):
         when,
         _("in %(time)s") % {"time": timeuntil(due, now, depth=1)},
     )
+
+
+def _local_time(value) -> str:
+    """Return a stored ISO time as local "YYYY-MM-DD HH:MM" ("—" when missing)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "—"
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _label(choices, value):
@@ -158,6 +170,23 @@ def event_text(event):
         }
     if kind == "assignment":
         return f"{data.get('from') or '—'} → {data.get('to') or '—'}"
+    if kind in ("sla_warning", "escalated"):
+        clock = str(_label(SlaClock, data.get("clock")))
+        due = _local_time(data.get("due"))
+        text = _("%(clock)s due %(due)s") % {"clock": clock, "due": due}
+        change = data.get("priority")
+        if isinstance(change, dict) and change.get("from") != change.get("to"):
+            text += (
+                f" · {_('priority')}: {_label(Priority, change.get('from'))} → "
+                f"{_label(Priority, change.get('to'))}"
+            )
+        return text
+    if kind == "clock_paused":
+        return _("waiting on the customer since %(since)s") % {
+            "since": _local_time(data.get("since"))
+        }
+    if kind == "clock_resumed":
+        return _("resolution now due %(due)s") % {"due": _local_time(data.get("resolution_due"))}
     if kind == "note":
         return data.get("text", "")
     if kind == "opened":

@@ -35,6 +35,11 @@ def test_every_domain_model_is_in_the_admin():
 
     models = set(apps.get_app_config("complaints").get_models())
     registered = {m for m in models if admin.site.is_registered(m)}
+    registered |= {  # edited inline on their parent's page
+        inline.model
+        for model_admin in admin.site._registry.values()
+        for inline in model_admin.inlines
+    }
     missing = {m.__name__ for m in models - registered}
     assert missing == set()
 

@@ -1,8 +1,10 @@
 """The team dashboard, bulk actions on the queue and notifications."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,13 +20,15 @@ from .factories import OrderFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 TEAM = reverse("complaints:team")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_the_dashboard_counts_open_cases_per_state_and_agent(client, agent, agent2, supervisor):
     flows.opened(agent, OrderFactory())
     flows.analyzing(agent, OrderFactory())
     late = flows.analyzing(agent2, OrderFactory())
-    Case.objects.filter(pk=late.pk).update(resolution_due=timezone.now() - timedelta(hours=1))
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Case.objects.filter(pk=late.pk).update(resolution_due=an_hour_ago, due_at=an_hour_ago)
     waiting = flows.analyzing(agent2, OrderFactory())
     workflow.offer_propose(case=waiting, actor=agent2, kind="voucher", amount="90")
     workflow.case_assign(case=flows.opened(agent, OrderFactory()), assignee=None, actor=supervisor)
@@ -108,6 +112,7 @@ def test_bulk_assign_writes_one_event_per_case(client, agent, agent2, supervisor
     assert Notification.objects.filter(recipient=agent2, kind="assigned").count() == 3
 
 
+@time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI), tick=False)
 def test_bulk_raise_priority_one_level_each(client, agent, supervisor):
     low = flows.opened(agent, OrderFactory(), priority=1)
     urgent = flows.opened(agent, OrderFactory(), priority=4)
@@ -117,7 +122,9 @@ def test_bulk_raise_priority_one_level_each(client, agent, supervisor):
     low.refresh_from_db()
     assert low.priority == 2
     assert CaseEvent.objects.filter(case=low, kind="details").count() == 1
-    assert low.first_response_due - low.created_at == timedelta(hours=8)  # clocks follow
+    # The clocks follow the policy for normal-priority chats.
+    assert low.first_response_due - low.created_at == timedelta(minutes=10)
+    assert low.resolution_due - low.created_at == timedelta(days=4)  # 48 h of 12-hour days
 
 
 def test_bulk_needs_a_supervisor_and_a_selection(client, agent, supervisor):

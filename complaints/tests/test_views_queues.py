@@ -1,9 +1,11 @@
 """The queues: who sees which, the filters, sorting, paging, and a query
 count that does not grow with the rows."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,6 +18,7 @@ from . import flows
 from .factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def queue_url(name, **params):
@@ -65,11 +68,13 @@ def test_each_queue_lists_its_cases(client, agent, agent2, supervisor, order):
     assert done.number not in listed
 
 
+@time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI), tick=False)
 def test_due_queue_holds_what_is_due_soon_or_overdue(client, agent, order, settings):
-    soon = flows.opened(agent, order, priority=4)  # first response due in 1 h
-    later = flows.opened(agent, order, priority=1)  # due in 24 h
+    soon = flows.opened(agent, order, priority=4, source="email")  # first response in 30 min
+    later = flows.opened(agent, order, priority=1, source="email")  # in 8 working hours
     late = flows.opened(agent, order)
-    Case.objects.filter(pk=late.pk).update(first_response_due=timezone.now() - timedelta(hours=1))
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Case.objects.filter(pk=late.pk).update(first_response_due=an_hour_ago, due_at=an_hour_ago)
     client.force_login(agent)
     response = client.get(queue_url("due"))
     assert numbers(response) == [late.number, soon.number]  # earliest due first
@@ -135,6 +140,7 @@ def test_filter_by_assignee_and_overdue(client, supervisor, agent, spread):
     Case.objects.filter(pk=spread["colour"].pk).update(
         resolution_due=timezone.now() - timedelta(hours=1),
         first_response_at=timezone.now() - timedelta(hours=2),
+        due_at=timezone.now() - timedelta(hours=1),
     )
     client.force_login(supervisor)
     response = client.get(queue_url("open", assignee=agent.pk, overdue="on"))

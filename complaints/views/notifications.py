@@ -1,12 +1,16 @@
-"""Each user's notifications."""
+"""Each user's notifications, and whether they also come by e-mail."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ..models import Notification
+from ..models import Notification, NotificationSettings
 
 
 @login_required
@@ -14,8 +18,21 @@ def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user).select_related("case")
     page = Paginator(notifications, 50).get_page(request.GET.get("page"))
     return render(
-        request, "complaints/notifications.html", {"page": page, "section": "notifications"}
+        request,
+        "complaints/notifications.html",
+        {
+            "page": page,
+            "section": "notifications",
+            "email_on": NotificationSettings.wants_email(request.user),
+        },
     )
+
+
+def _back(request, default: str):
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
 
 
 @login_required
@@ -24,6 +41,25 @@ def mark_read(request):
     """Mark one notification (``id``) or all of the user's read."""
     mine = Notification.objects.filter(recipient=request.user).unread()
     if request.POST.get("id"):
+        if not request.POST["id"].isdigit():
+            return HttpResponseBadRequest(_("Unknown notification."))
         mine = mine.filter(pk=request.POST["id"])
     mine.update(read_at=timezone.now())
-    return redirect(request.POST.get("next") or "complaints:notifications")
+    return _back(request, "complaints:notifications")
+
+
+@login_required
+@require_POST
+def notification_settings(request):
+    """Turn e-mail copies of one's notifications on or off."""
+    choice = request.POST.get("email")
+    if choice not in ("on", "off"):
+        return HttpResponseBadRequest(_("Choose “on” or “off”."))
+    NotificationSettings.objects.update_or_create(
+        user=request.user, defaults={"email": choice == "on"}
+    )
+    if choice == "on":
+        messages.success(request, _("Notifications will also come by e-mail."))
+    else:
+        messages.success(request, _("Notifications will no longer come by e-mail."))
+    return redirect("complaints:notifications")

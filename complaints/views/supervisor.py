@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
@@ -13,7 +14,15 @@ from .. import workflow
 from ..filters import OfferFilter
 from ..forms import BulkForm, DecisionForm
 from ..models import Case, Offer
-from ..queries import pending_approval_count, pending_offers, team_overview
+from ..queries import (
+    BOARD_STATUSES,
+    attach_clock_states,
+    deadline_cases,
+    deadline_summary,
+    pending_approval_count,
+    pending_offers,
+    team_overview,
+)
 
 PAGE_SIZE = 25
 
@@ -84,6 +93,35 @@ def decide(request, pk, decision):
 @permission_required("complaints.view_team", raise_exception=True)
 def team(request):
     return render(request, "complaints/team.html", {"team": team_overview(), "section": "team"})
+
+
+@login_required
+@permission_required("complaints.view_team", raise_exception=True)
+def deadlines(request):
+    """Open cases whose deadlines ran out or soon will, the earliest first."""
+    status = request.GET.get("status", "")
+    if status not in ("", *BOARD_STATUSES):
+        return render(
+            request,
+            "complaints/deadlines.html",
+            {"error": _("Unknown status."), "section": "deadlines", "status": ""},
+            status=400,
+        )
+    now = timezone.now()
+    page = Paginator(deadline_cases(status, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = attach_clock_states(page.object_list, now=now)
+    return render(
+        request,
+        "complaints/deadlines.html",
+        {
+            "page": page,
+            "summary": deadline_summary(now=now),
+            "status": status,
+            "query": f"status={status}" if status else "",
+            "now": now,
+            "section": "deadlines",
+        },
+    )
 
 
 @login_required

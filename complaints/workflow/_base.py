@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from .. import sla
 from ..models import Case, CaseEvent
 from ..models.case_rules import may_work_case
 from ..signals import case_event_committed
@@ -122,6 +123,7 @@ def run_transition(case: Case, actor, name: str, *, payload=None, **kwargs) -> C
     if unmet:
         raise StepNotAllowed(" ".join(unmet))
     method(**kwargs)
+    sla.after_transition(case, name)
     case.save()
     return record_event(
         case,

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import sla
 from ..models import (
     OPEN_STATES,
     Case,
@@ -22,7 +23,6 @@ from ..models import (
 from ..models.case_rules import may_assign_case
 from ..models.cases import allocate_case_number
 from ..notifications import notify
-from ..sla import due_times
 from ._base import (
     field_error,
     lock_case,
@@ -50,11 +50,14 @@ def case_open(
     review=None,
     priority: int = Priority.NORMAL,
     assignee=None,
+    marketplace_due=None,
 ) -> Case:
     """Open a case for ``customer`` (from an order, a review, or by hand).
 
     ``actor`` None means the system (an import). An agent opening a case
-    without naming an assignee takes it.
+    without naming an assignee takes it. ``marketplace_due`` is the
+    platform's deadline (a dispute's); a review case takes the end of the
+    review's reply window.
     """
     if actor is not None:
         require_perm(actor, "complaints.work_case", _("You may not open cases."))
@@ -99,12 +102,9 @@ def case_open(
                     _("This review already has an open case."), code="duplicate_review_case"
                 )
         opened_at = timezone.now()
-        first_response_due, resolution_due = due_times(priority=priority, opened_at=opened_at)
-        case = Case.objects.create(
+        case = Case(
             number=allocate_case_number(opened_at),
             created_at=opened_at,
-            first_response_due=first_response_due,
-            resolution_due=resolution_due,
             source=source,
             customer=customer,
             order=order,
@@ -116,6 +116,12 @@ def case_open(
             assignee=assignee,
             opened_by=actor,
         )
+        sla.schedule(case)
+        if review is not None:
+            _start_reply_window_clock(case, review)
+        elif marketplace_due is not None:
+            sla.set_marketplace_deadline(case, due=marketplace_due, started=opened_at)
+        case.save(force_insert=True)
         if assignee is not None and assignee != actor:
             _notify_assignee(case, assignee)
         record_event(
@@ -130,6 +136,16 @@ def case_open(
             },
         )
     return case
+
+
+def _start_reply_window_clock(case, review) -> None:
+    reply = getattr(review, "reply", None) if review.pk else None
+    sla.set_marketplace_deadline(
+        case, due=sla.review_reply_deadline(review), started=review.posted_at
+    )
+    if reply is not None and reply.published_at is not None:
+        case.marketplace_met_at = reply.published_at
+        sla.refresh_due(case)
 
 
 def case_open_from_review(*, review, actor=None) -> Case:
@@ -179,10 +195,10 @@ def case_update_details(
         if not changes:
             return case
         if "priority" in changes:
-            case.first_response_due, case.resolution_due = due_times(
-                priority=case.priority, opened_at=case.created_at
-            )
+            sla.schedule(case)
             changes["resolution_due"] = case.resolution_due
+            if case.first_response_at is None:
+                changes["first_response_due"] = case.first_response_due
         case.save()
         record_event(case, actor, EventKind.DETAILS, payload=changes)
     return case

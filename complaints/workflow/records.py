@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import sla
 from ..models import (
     OPEN_STATES,
     Case,
@@ -88,9 +89,7 @@ def case_record_contact(
             inbound=inbound,
             contacted_at=contacted_at,
         )
-        if case.first_response_at is None:
-            case.first_response_at = contacted_at
-            case.save(update_fields=["first_response_at", "updated_at"])
+        clock = _move_clocks(case, outcome=outcome, inbound=inbound, at=contacted_at)
         record_event(
             case,
             actor,
@@ -104,7 +103,40 @@ def case_record_contact(
                 "contacted_at": contacted_at,
             },
         )
+        if clock is not None:
+            record_event(case, actor, clock[0], payload=clock[1])
     return contact
+
+
+def _move_clocks(case, *, outcome: str, inbound: bool, at):
+    """Apply a contact to the case's clocks and save them.
+
+    The first contact is the first response. "Waiting on the customer" stops
+    the resolution clock; the customer's next contact (theirs, or one that
+    reached them) restarts it. Return (event kind, payload) for a pause or
+    a restart, else None.
+    """
+    change = None
+    if case.first_response_at is None:
+        case.first_response_at = at
+    if outcome == ContactOutcome.WAITING:
+        if case.waiting_since is None:
+            sla.pause(case, at=at)
+            change = (EventKind.CLOCK_PAUSED, {"since": at})
+    elif case.waiting_since is not None and (inbound or outcome == ContactOutcome.REACHED):
+        since = case.waiting_since
+        waited = sla.resume(case, at=at)
+        change = (
+            EventKind.CLOCK_RESUMED,
+            {
+                "since": since,
+                "waited_seconds": int(waited.total_seconds()),
+                "resolution_due": case.resolution_due,
+            },
+        )
+    sla.refresh_due(case)
+    case.save()
+    return change
 
 
 def case_add_evidence(*, case, actor, file, description: str = "") -> Evidence:

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import sla
 from ..models import (
     REPLY_MAX_LENGTH,
     Case,
@@ -62,7 +63,11 @@ def review_reply_save(
         else:
             reply.author = actor
         reply.save()
-        case = Case.objects.filter(review=review).order_by("-created_at").first()
+        case = (
+            Case.objects.select_for_update().filter(review=review).order_by("-created_at").first()
+        )
+        if case is not None and reply.published_at is not None:
+            _reply_meets_clocks(case, reply.published_at)
         if case is not None:
             record_event(
                 case,
@@ -71,3 +76,17 @@ def review_reply_save(
                 payload={"review": review.external_id, "status": reply.status, "text": text},
             )
     return reply
+
+
+def _reply_meets_clocks(case, published_at) -> None:
+    """A published reply is the case's first response and meets the reply window."""
+    changed = False
+    if case.first_response_at is None:
+        case.first_response_at = published_at
+        changed = True
+    if case.marketplace_due is not None and case.marketplace_met_at is None:
+        case.marketplace_met_at = published_at
+        changed = True
+    if changed:
+        sla.refresh_due(case)
+        case.save()

@@ -1,0 +1,68 @@
+"""The supervisors' deadline board: open cases whose clocks ran out or soon will."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .. import sla
+from ..models import OPEN_STATES, Case
+
+BOARD_STATUSES = ("breached", "at_risk", "waiting")
+
+
+@dataclass(frozen=True)
+class DeadlineSummary:
+    breached: int
+    at_risk: int
+    waiting: int
+
+
+def deadline_summary(*, now: datetime | None = None) -> DeadlineSummary:
+    """Count open cases breached, at risk and waiting on the customer (one query)."""
+    now = now or timezone.now()
+    counts = Case.objects.filter(state__in=OPEN_STATES).aggregate(
+        breached=Count("pk", filter=sla.breached_q(now)),
+        at_risk=Count("pk", filter=sla.at_risk_q(now) & ~sla.breached_q(now)),
+        waiting=Count("pk", filter=Q(waiting_since__isnull=False)),
+    )
+    return DeadlineSummary(**counts)
+
+
+def deadline_cases(status: str = "", *, now: datetime | None = None) -> QuerySet:
+    """Return the open cases on the board, the earliest deadline first.
+
+    ``status``: "breached", "at_risk", "waiting", or "" for breached and at risk.
+    """
+    now = now or timezone.now()
+    cases = Case.objects.filter(state__in=OPEN_STATES).select_related(
+        "customer", "assignee", "sla_policy"
+    )
+    if status == "breached":
+        cases = cases.filter(sla.breached_q(now))
+    elif status == "at_risk":
+        cases = cases.filter(sla.at_risk_q(now)).exclude(sla.breached_q(now))
+    elif status == "waiting":
+        cases = cases.filter(waiting_since__isnull=False)
+    elif status == "":
+        cases = cases.filter(sla.breached_q(now) | sla.at_risk_q(now))
+    else:
+        raise ValueError(status)
+    return cases.order_by("due_at", "-priority", "pk")
+
+
+def attach_clock_states(cases, *, now: datetime | None = None) -> list:
+    """Set ``clock_states`` on each case: [(clock label, due, "breached"/"at_risk")]
+    for its running clocks past their warning time (no queries)."""
+    now = now or timezone.now()
+    cases = list(cases)
+    for case in cases:
+        states = []
+        for clock, (due, warn_at) in sla.running_clocks(case).items():
+            if due <= now:
+                states.append((sla.SlaClock(clock).label, due, "breached"))
+            elif warn_at is not None and warn_at <= now:
+                states.append((sla.SlaClock(clock).label, due, "at_risk"))
+        case.clock_states = states
+    return cases
