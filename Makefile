@@ -69,6 +69,7 @@ messages: $(VENV)/.runtime-installed
 run: $(VENV)/.runtime-installed .env messages
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_demo
+	$(MANAGE) sla_sweep
 	@echo ""
 	@echo "Demo logins (local demo only): agent1, agent2, supervisor1, admin1 — password demo12345"
 	@echo "Open http://$(HOST):$(PORT)/"
@@ -113,7 +114,9 @@ demo-fixture: $(VENV)/.dev-installed
 	$(MANAGE) migrate --no-input -v 0 && \
 	$(MANAGE) build_demo && \
 	$(MANAGE) dumpdata --natural-foreign --indent 1 -o fixtures/demo.json \
-	  auth.user complaints --exclude complaints.rootcausecategory --exclude complaints.policyrule
+	  auth.user complaints --exclude complaints.rootcausecategory --exclude complaints.policyrule \
+	  --exclude complaints.slapolicy --exclude complaints.slacalendar \
+	  --exclude complaints.businesshours --exclude complaints.specialday
 	@echo "fixtures/demo.json rebuilt"
 
 clean:

@@ -117,6 +117,12 @@ class NewCaseForm(StyledFormMixin, forms.Form):
     priority = forms.TypedChoiceField(
         choices=Priority.choices, coerce=int, initial=Priority.NORMAL, label=_("priority")
     )
+    marketplace_due = forms.DateTimeField(
+        required=False,
+        label=_("platform deadline"),
+        help_text=_("A dispute's deadline on the marketplace (YYYY-MM-DD HH:MM), if it has one."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
 
     def clean(self):
         data = super().clean()
@@ -155,6 +161,12 @@ class DetailsForm(StepForm):
         widget=forms.Textarea, required=False, label=_("the customer's account")
     )
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("priority"))
+    marketplace_due = forms.DateTimeField(
+        required=False,
+        label=_("platform deadline"),
+        help_text=_("A dispute's deadline on the marketplace (YYYY-MM-DD HH:MM), if it has one."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
 
     def __init__(self, *args, case=None, **kwargs):
         kwargs.setdefault(
@@ -164,9 +176,12 @@ class DetailsForm(StepForm):
                 "demand": case.demand,
                 "description": case.description,
                 "priority": case.priority,
+                "marketplace_due": case.marketplace_due,
             },
         )
         super().__init__(*args, case=case, **kwargs)
+        if case.review_id:  # the review's reply window is the platform's deadline
+            del self.fields["marketplace_due"]
 
 
 class QuickReplyField(forms.ModelChoiceField):

@@ -157,7 +157,7 @@ class Migration(migrations.Migration):
                 ('priority', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Low'), (2, 'Normal'), (3, 'High'), (4, 'Urgent')], help_text='Empty: any.', null=True, verbose_name='priority')),
                 ('first_response_time', models.DurationField(help_text='For example 0:30:00, or 1 00:00:00 for a day.', verbose_name='time to first response')),
                 ('resolution_time', models.DurationField(verbose_name='time to resolution')),
-                ('warn_percent', models.PositiveSmallIntegerField(default=80, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (% of the time used)')),
+                ('warn_percent', models.PositiveSmallIntegerField(default=80, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (percent of the time used)')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
                 ('calendar', models.ForeignKey(blank=True, help_text='Empty: the clocks run around the clock.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='policies', to='complaints.slacalendar', verbose_name='working hours')),
             ],

@@ -188,7 +188,7 @@ class SlaPolicy(models.Model):
         help_text=_("Empty: the clocks run around the clock."),
     )
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the time used)"),
+        _("warn at (percent of the time used)"),
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )

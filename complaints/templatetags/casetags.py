@@ -160,6 +160,8 @@ def event_text(event):
                     f"{_('priority')}: {_label(Priority, change.get('from'))} → "
                     f"{_label(Priority, change.get('to'))}"
                 )
+            elif field == "marketplace_due" and isinstance(change, dict):
+                changed.append(f"{_('platform deadline')}: {_local_time(change.get('to'))}")
             elif isinstance(change, dict):
                 changed.append(f"{field}: {change.get('to')}")
         return " · ".join(changed)

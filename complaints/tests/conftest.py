@@ -136,5 +136,7 @@ def reference_data(transactional_db):
         ("0005_seed_reply_templates", "seed"),
         ("0008_sync_role_permissions", "sync"),
         ("0011_sync_role_permissions", "sync"),
+        ("0016_seed_sla", "seed"),
+        ("0016_seed_sla", "sync"),
     ):
         getattr(importlib.import_module(f"complaints.migrations.{module}"), function)(apps, None)

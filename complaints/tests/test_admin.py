@@ -219,3 +219,100 @@ def test_nothing_but_quick_replies_can_be_deleted_in_the_admin(rf, admin_user):
         if model._meta.app_label == "complaints" and model_admin.has_delete_permission(request)
     }
     assert deletable == {"ReplyTemplate"}
+
+
+@pytest.fixture
+def staff_admin(admin_user):
+    admin_user.is_staff = True
+    admin_user.save()
+    return admin_user
+
+
+def calendar_form(name, hours, special=()):
+    data = {
+        "name": name,
+        "time_zone": "Asia/Shanghai",
+        "hours-TOTAL_FORMS": str(len(hours)),
+        "hours-INITIAL_FORMS": "0",
+        "special_days-TOTAL_FORMS": str(len(special)),
+        "special_days-INITIAL_FORMS": "0",
+    }
+    for i, (weekday, opens, closes) in enumerate(hours):
+        data |= {
+            f"hours-{i}-weekday": weekday,
+            f"hours-{i}-opens": opens,
+            f"hours-{i}-closes": closes,
+        }
+    for i, (day, opens, closes) in enumerate(special):
+        data |= {
+            f"special_days-{i}-date": day,
+            f"special_days-{i}-opens": opens,
+            f"special_days-{i}-closes": closes,
+        }
+    return data
+
+
+def test_an_admin_sets_working_hours_and_holidays(client, staff_admin):
+    from complaints.models import SlaCalendar
+
+    client.force_login(staff_admin)
+    url = reverse("admin:complaints_slacalendar_add")
+    data = calendar_form(
+        "Weekdays",
+        [("0", "09:00", "12:00"), ("0", "13:00", "18:00"), ("5", "20:00", "00:00")],
+        special=[("2026-12-31", "", "")],
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+    calendar = SlaCalendar.objects.get(name="Weekdays")
+    assert calendar.hours.count() == 3
+    assert calendar.special_days.get().is_closed
+
+
+@pytest.mark.parametrize(
+    ("hours", "special", "message"),
+    [
+        ([], [], "at least one day"),
+        ([("1", "09:00", "13:00"), ("1", "12:00", "18:00")], [], "overlap"),
+        ([("1", "18:00", "09:00")], [], "Closing time must be after opening time"),
+        ([("1", "09:00", "18:00")], [("2026-12-31", "09:00", "")], "or neither"),
+    ],
+)
+def test_broken_working_hours_are_form_errors(client, staff_admin, hours, special, message):
+    from complaints.models import SlaCalendar
+
+    client.force_login(staff_admin)
+    url = reverse("admin:complaints_slacalendar_add")
+    response = client.post(url, calendar_form("Broken", hours, special))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not SlaCalendar.objects.filter(name="Broken").exists()
+
+
+def test_a_second_active_policy_for_one_scope_is_a_form_error(client, staff_admin):
+    from complaints.models import SlaPolicy
+
+    client.force_login(staff_admin)
+    response = client.post(
+        reverse("admin:complaints_slapolicy_add"),
+        {
+            "name": "Another normal",
+            "source": "",
+            "priority": "2",
+            "first_response_time": "02:00:00",
+            "resolution_time": "1 00:00:00",
+            "warn_percent": "80",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "already covers this source and priority" in response.content.decode()
+    assert not SlaPolicy.objects.filter(name="Another normal").exists()
+
+
+def test_agents_may_read_but_not_change_sla_policies(client, agent):
+    agent.is_staff = True
+    agent.save()
+    client.force_login(agent)
+    assert client.get(reverse("admin:complaints_slapolicy_changelist")).status_code == 200
+    assert client.get(reverse("admin:complaints_slapolicy_add")).status_code == 403

@@ -84,6 +84,10 @@ def case_open(
         errors["order"] = ValidationError(
             _("The order belongs to another customer."), code="customer_mismatch"
         )
+    if review is not None and marketplace_due is not None:
+        errors["marketplace_due"] = ValidationError(
+            _("A review case follows the review's reply window."), code="review_deadline"
+        )
     if assignee is None and _can_work_cases(actor):
         assignee = actor
     if assignee is not None and not _can_work_cases(assignee):
@@ -166,10 +170,21 @@ def case_open_from_review(*, review, actor=None) -> Case:
     )
 
 
+UNCHANGED = object()
+
+
 def case_update_details(
-    *, case, actor, summary=None, demand=None, description=None, priority=None
+    *,
+    case,
+    actor,
+    summary=None,
+    demand=None,
+    description=None,
+    priority=None,
+    marketplace_due=UNCHANGED,
 ) -> Case:
-    """Change the case's summary, demand, account or priority."""
+    """Change the case's summary, demand, account, priority or platform deadline
+    (None clears it). A new priority recomputes the SLA clocks."""
     with transaction.atomic():
         case = lock_case(case)
         require_may_work(case, actor)
@@ -192,6 +207,15 @@ def case_update_details(
             if getattr(case, field) != value:
                 changes[field] = {"from": getattr(case, field), "to": value}
                 setattr(case, field, value)
+        if marketplace_due is not UNCHANGED and marketplace_due != case.marketplace_due:
+            if case.review_id:
+                raise field_error(
+                    "marketplace_due",
+                    _("A review case follows the review's reply window."),
+                    "review_deadline",
+                )
+            changes["marketplace_due"] = {"from": case.marketplace_due, "to": marketplace_due}
+            sla.set_marketplace_deadline(case, due=marketplace_due, started=timezone.now())
         if not changes:
             return case
         if "priority" in changes:
