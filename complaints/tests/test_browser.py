@@ -329,3 +329,39 @@ def test_the_root_cause_chart_draws_and_a_bar_opens_its_cases(page, console_erro
     expect(page).to_have_url(re.compile(r"/queue/all/\?root_cause="))
     expect(page.locator("#queue-table tbody tr")).to_have_count(2)
     assert console_errors == []
+
+
+def test_a_supervisor_follows_a_breach_from_the_board_to_the_case(page, console_errors):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from complaints.models import NotificationSettings
+    from complaints.workflow.sla import sla_sweep
+
+    from . import flows
+
+    agent = UserFactory(username="late_agent", role="agent")
+    supervisor = UserFactory(username="watcher", role="supervisor")
+    case = flows.opened(agent, OrderFactory(), summary="迟到的回复")
+    past = timezone.now() - timedelta(minutes=5)
+    Case.objects.filter(pk=case.pk).update(
+        first_response_due=past, first_response_warn_at=past - timedelta(minutes=5), due_at=past
+    )
+    assert sla_sweep().breaches == 1
+
+    log_in(page, "watcher")
+    page.get_by_role("link", name="Deadlines").click()
+    row = page.locator(f'#deadline-table tr[data-case="{case.number}"]')
+    expect(row.locator('[data-clock-state="breached"]')).to_contain_text("First response")
+    expect(page.locator('[data-count="breached"]')).to_have_text("1")
+    row.get_by_role("link", name=case.number).click()
+    expect(page.locator('[data-clock="first_response"]')).to_contain_text("overdue by")
+    expect(page.locator("#case-main")).to_contain_text("High")  # escalated from normal
+
+    page.goto(reverse("complaints:notifications"))
+    expect(page.locator("#notifications")).to_contain_text(f"{case.number}: First response")
+    page.locator("#email-setting").get_by_role("button", name="Stop e-mails").click()
+    expect(page.locator("#email-setting")).to_contain_text("E-mail copies are off.")
+    assert NotificationSettings.wants_email(supervisor) is False
+    assert console_errors == []
