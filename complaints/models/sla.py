@@ -158,6 +158,11 @@ class SlaPolicyQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
+class SlaPolicyManager(models.Manager.from_queryset(SlaPolicyQuerySet)):
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
+
+
 class SlaPolicy(models.Model):
     """How soon a case from ``source`` at ``priority`` must get its first
     response and its resolution. Empty source or priority match any; the
@@ -194,7 +199,7 @@ class SlaPolicy(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
 
-    objects = SlaPolicyQuerySet.as_manager()
+    objects = SlaPolicyManager()
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -224,6 +229,9 @@ class SlaPolicy(models.Model):
 
     def __str__(self):
         return self.name
+
+    def natural_key(self):
+        return (self.name,)
 
     def clean(self):
         super().clean()

@@ -101,3 +101,21 @@ def test_redeeming_the_same_voucher_at_once_redeems_it_once(agent, order):
     assert outcomes.count("ok") == 1, outcomes
     assert all("already redeemed" in o for o in outcomes if o != "ok"), outcomes
     assert CaseEvent.objects.filter(kind="voucher_redeemed").count() == 1
+
+
+def test_sweeps_running_at_once_escalate_a_breach_once(agent, supervisor, order):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from complaints.models import Notification
+    from complaints.workflow.sla import sla_sweep
+
+    case = flows.opened(agent, order)
+    past = timezone.now() - timedelta(minutes=1)
+    Case.objects.filter(pk=case.pk).update(first_response_due=past, due_at=past)
+    outcomes = race(sla_sweep)
+    assert outcomes == ["ok"] * THREADS, outcomes
+    assert CaseEvent.objects.filter(case=case, kind="escalated").count() == 1
+    assert Case.objects.get(pk=case.pk).priority == 3
+    assert Notification.objects.filter(kind="escalation", recipient=agent).count() == 1

@@ -117,6 +117,23 @@ def test_the_expiry_sweep_marks_past_vouchers_once(agent, order, capsys):
     assert CaseEvent.objects.filter(kind="voucher_expired").count() == 1
 
 
+def test_the_expiry_sweep_runs_as_a_task(agent, order, settings, capsys):
+    from django_tasks_db.models import DBTaskResult
+
+    from complaints.tasks import expire_vouchers
+
+    from .conftest import DATABASE_TASKS
+
+    old = issued(agent, order)
+    past(old)
+    assert expire_vouchers.enqueue().return_value == 1  # at once, in development
+    assert Voucher.objects.get(pk=old.pk).status == "expired"
+    settings.TASKS = DATABASE_TASKS
+    call_command("expire_vouchers", "--enqueue")
+    assert "enqueued" in capsys.readouterr().out
+    assert DBTaskResult.objects.get().task_path == "complaints.tasks.expire_vouchers"
+
+
 def test_compensation_cost_adds_up_the_executed_remedies(agent, order):
     case, _ = flows.verifying(agent, order, amount=Decimal("20"))
     flows.followed_up(agent, case)
