@@ -83,7 +83,11 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
 
 
 def _sweep_case(pk: int, now: datetime) -> tuple[int, int]:
-    case = Case.objects.select_for_update().select_related("assignee", "sla_policy").get(pk=pk)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("assignee", "sla_policy")
+        .get(pk=pk)
+    )
     warnings = breaches = 0
     for clock, (due, warn_at) in sla.running_clocks(case).items():
         if due <= now:
