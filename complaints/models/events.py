@@ -33,8 +33,6 @@ class EventKind(models.TextChoices):
     CORRECTIVE_DONE = "corrective_done", _("Corrective action done")
     SLA_WARNING = "sla_warning", _("Deadline at risk")
     ESCALATED = "escalated", _("Escalated")
-    CLOCK_PAUSED = "clock_paused", _("Clock paused")
-    CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -61,6 +61,17 @@ class SlaCalendar(models.Model):
         return self.name
 
 
+def check_span(opens, closes) -> None:
+    """Refuse a span that closes before it opens (00:00 closes at midnight)."""
+    if opens is None or closes is None:
+        return
+    ends_at_midnight = closes.hour == closes.minute == 0
+    if not ends_at_midnight and closes <= opens:
+        raise ValidationError(
+            {"closes": _("Closing time must be after opening time.")}, code="order"
+        )
+
+
 class _OpeningTimes(models.Model):
     """A span of working time in one day; ``closes`` 00:00 means midnight."""
 
@@ -72,12 +83,7 @@ class _OpeningTimes(models.Model):
 
     def clean(self):
         super().clean()
-        if self.opens is not None and self.closes is not None:
-            ends_at_midnight = self.closes.hour == self.closes.minute == 0
-            if not ends_at_midnight and self.closes <= self.opens:
-                raise ValidationError(
-                    {"closes": _("Closing time must be after opening time.")}, code="order"
-                )
+        check_span(self.opens, self.closes)
 
 
 class BusinessHours(_OpeningTimes):
@@ -145,12 +151,7 @@ class SpecialDay(models.Model):
                 _("Give both opening and closing times, or neither for a day off."),
                 code="both_or_none",
             )
-        if self.opens is not None:
-            ends_at_midnight = self.closes.hour == self.closes.minute == 0
-            if not ends_at_midnight and self.closes <= self.opens:
-                raise ValidationError(
-                    {"closes": _("Closing time must be after opening time.")}, code="order"
-                )
+        check_span(self.opens, self.closes)
 
 
 class SlaPolicyQuerySet(models.QuerySet):

@@ -111,12 +111,20 @@ def event_text(event):
             )
         return f"{text} · {extra}" if extra else text
     if kind == "contact":
+        clock = ""
+        if data.get("clock") == "paused":
+            clock = _("clock paused")
+        elif data.get("clock") == "resumed":
+            clock = _("resolution now due %(due)s") % {
+                "due": _local_time(data.get("resolution_due"))
+            }
         return " · ".join(
             part
             for part in (
                 str(_label(ContactChannel, data.get("channel"))),
                 str(_label(ContactOutcome, data.get("outcome"))),
                 data.get("notes", ""),
+                clock,
             )
             if part
         )
@@ -183,12 +191,6 @@ def event_text(event):
                 f"{_label(Priority, change.get('to'))}"
             )
         return text
-    if kind == "clock_paused":
-        return _("waiting on the customer since %(since)s") % {
-            "since": _local_time(data.get("since"))
-        }
-    if kind == "clock_resumed":
-        return _("resolution now due %(due)s") % {"due": _local_time(data.get("resolution_due"))}
     if kind == "note":
         return data.get("text", "")
     if kind == "opened":

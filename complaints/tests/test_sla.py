@@ -234,7 +234,8 @@ class TestPause:
         case.refresh_from_db()
         assert case.is_waiting and case.waiting_since == at(2026, 11, 26, 10, 0)
         assert case.due_at is None  # nothing runs while the customer is away
-        assert CaseEvent.objects.filter(case=case, kind="clock_paused").count() == 1
+        paused = CaseEvent.objects.filter(case=case, kind="contact").get()
+        assert paused.payload["clock"] == "paused"
 
         # The customer writes back on Friday at 15:00: 14 working hours later.
         with time_machine.travel(at(2026, 11, 27, 15, 0), tick=False):
@@ -248,8 +249,10 @@ class TestPause:
         # 9 h Tue, 3 h Wed.
         assert case.resolution_due == at(2026, 12, 2, 12, 0)
         assert case.due_at == case.resolution_due
-        resumed = CaseEvent.objects.get(case=case, kind="clock_resumed")
+        resumed = CaseEvent.objects.filter(case=case, kind="contact").latest("pk")
+        assert resumed.payload["clock"] == "resumed"
         assert resumed.payload["waited_seconds"] == 14 * 3600
+        assert CaseEvent.objects.filter(case=case).count() == 3  # opened + one per contact
 
     def test_an_unanswered_call_does_not_resume(self, agent, email_policy):
         case = opened_by_email(agent)
@@ -259,7 +262,9 @@ class TestPause:
         workflow.case_record_contact(case=case, actor=agent, channel="phone", outcome="no_answer")
         case.refresh_from_db()
         assert case.is_waiting
-        assert not CaseEvent.objects.filter(case=case, kind="clock_resumed").exists()
+        assert (
+            "clock" not in CaseEvent.objects.filter(case=case, kind="contact").latest("pk").payload
+        )
 
     def test_a_second_wait_does_not_restart_the_pause(self, agent, email_policy):
         case = opened_by_email(agent)
@@ -273,7 +278,12 @@ class TestPause:
         )
         case.refresh_from_db()
         assert case.waiting_since == since
-        assert CaseEvent.objects.filter(case=case, kind="clock_paused").count() == 1
+        clocks = (
+            CaseEvent.objects.filter(case=case, kind="contact")
+            .order_by("pk")
+            .values_list("payload__clock", flat=True)
+        )
+        assert list(clocks) == ["paused", None]
 
     def test_a_reopened_case_gets_a_fresh_resolution_clock(self, agent, db):
         SlaPolicy.objects.filter(active=True).update(active=False)

@@ -101,39 +101,33 @@ def case_record_contact(
                 "inbound": inbound,
                 "notes": contact.notes,
                 "contacted_at": contacted_at,
+                **clock,
             },
         )
-        if clock is not None:
-            record_event(case, actor, clock[0], payload=clock[1])
     return contact
 
 
-def _move_clocks(case, *, outcome: str, inbound: bool, at):
+def _move_clocks(case, *, outcome: str, inbound: bool, at) -> dict:
     """Apply a contact to the case's clocks and save them.
 
     The first contact is the first response. "Waiting on the customer" stops
     the resolution clock; the customer's next contact (theirs, or one that
-    reached them) restarts it. Return (event kind, payload) for a pause or
-    a restart, else None.
+    reached them) restarts it. Return what changed, for the contact's event.
     """
-    change = None
+    change = {}
     if case.first_response_at is None:
         case.first_response_at = at
     if outcome == ContactOutcome.WAITING:
         if case.waiting_since is None:
             sla.pause(case, at=at)
-            change = (EventKind.CLOCK_PAUSED, {"since": at})
+            change = {"clock": "paused"}
     elif case.waiting_since is not None and (inbound or outcome == ContactOutcome.REACHED):
-        since = case.waiting_since
         waited = sla.resume(case, at=at)
-        change = (
-            EventKind.CLOCK_RESUMED,
-            {
-                "since": since,
-                "waited_seconds": int(waited.total_seconds()),
-                "resolution_due": case.resolution_due,
-            },
-        )
+        change = {
+            "clock": "resumed",
+            "waited_seconds": int(waited.total_seconds()),
+            "resolution_due": case.resolution_due,
+        }
     sla.refresh_due(case)
     case.save()
     return change
