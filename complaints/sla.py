@@ -211,35 +211,34 @@ def review_reply_deadline(review) -> datetime:
     return review.posted_at + timedelta(days=days)
 
 
-# clock: (due field, warn field, the condition under which the clock runs)
+# clock: (due field, warn field, the field whose value stops the clock).
+# The one statement of when each clock runs: in SQL (the Q functions) and in
+# Python (running_clocks) alike.
 CLOCK_FIELDS = {
-    SlaClock.FIRST_RESPONSE: (
-        "first_response_due",
-        "first_response_warn_at",
-        Q(first_response_at__isnull=True),
-    ),
-    SlaClock.RESOLUTION: ("resolution_due", "resolution_warn_at", Q(waiting_since__isnull=True)),
-    SlaClock.MARKETPLACE: (
-        "marketplace_due",
-        "marketplace_warn_at",
-        Q(marketplace_met_at__isnull=True),
-    ),
+    SlaClock.FIRST_RESPONSE: ("first_response_due", "first_response_warn_at", "first_response_at"),
+    SlaClock.RESOLUTION: ("resolution_due", "resolution_warn_at", "waiting_since"),
+    SlaClock.MARKETPLACE: ("marketplace_due", "marketplace_warn_at", "marketplace_met_at"),
 }
+
+
+def running_q(stop_field: str) -> Q:
+    """Q for cases whose clock stopped by ``stop_field`` still runs."""
+    return Q(**{f"{stop_field}__isnull": True})
 
 
 def breached_q(now: datetime) -> Q:
     """Q for cases with a running clock past its due time (filter open cases)."""
     wanted = Q()
-    for due, _warn, running in CLOCK_FIELDS.values():
-        wanted |= running & Q(**{f"{due}__lte": now})
+    for due, _warn, stop in CLOCK_FIELDS.values():
+        wanted |= running_q(stop) & Q(**{f"{due}__lte": now})
     return wanted
 
 
 def at_risk_q(now: datetime) -> Q:
     """Q for cases with a running clock past its warning time, not yet due."""
     wanted = Q()
-    for due, warn, running in CLOCK_FIELDS.values():
-        wanted |= running & Q(**{f"{warn}__lte": now, f"{due}__gt": now})
+    for due, warn, stop in CLOCK_FIELDS.values():
+        wanted |= running_q(stop) & Q(**{f"{warn}__lte": now, f"{due}__gt": now})
     return wanted
 
 
@@ -247,14 +246,11 @@ def running_clocks(case) -> dict[str, tuple[datetime, datetime | None]]:
     """Return {clock: (due, warn at)} for the clocks of ``case`` now running."""
     if case.state not in OPEN_STATES:
         return {}
-    clocks = {}
-    if case.first_response_at is None and case.first_response_due is not None:
-        clocks["first_response"] = (case.first_response_due, case.first_response_warn_at)
-    if case.waiting_since is None and case.resolution_due is not None:
-        clocks["resolution"] = (case.resolution_due, case.resolution_warn_at)
-    if case.marketplace_met_at is None and case.marketplace_due is not None:
-        clocks["marketplace"] = (case.marketplace_due, case.marketplace_warn_at)
-    return clocks
+    return {
+        clock: (getattr(case, due), getattr(case, warn))
+        for clock, (due, warn, stop) in CLOCK_FIELDS.items()
+        if getattr(case, stop) is None and getattr(case, due) is not None
+    }
 
 
 def refresh_due(case) -> None:

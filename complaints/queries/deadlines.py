@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from .. import sla
@@ -49,7 +49,8 @@ def deadline_cases(status: str = "", *, now: datetime | None = None) -> QuerySet
         cases = cases.filter(sla.breached_q(now) | sla.at_risk_q(now))
     else:
         raise ValueError(status)
-    return cases.order_by("due_at", "-priority", "pk")
+    # Waiting cases have no running deadline: last, on every database.
+    return cases.order_by(F("due_at").asc(nulls_last=True), "-priority", "pk")
 
 
 def attach_clock_states(cases, *, now: datetime | None = None) -> list:

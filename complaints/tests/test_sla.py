@@ -421,3 +421,50 @@ class TestPlatformDeadlineForms:
                 marketplace_due=review.posted_at + timedelta(days=1),
             )
         assert "marketplace_due" in refused.value.error_dict
+
+    def test_a_malformed_platform_deadline_is_a_form_error(self, client, agent):
+        from django.urls import reverse
+
+        from complaints.models import Case
+
+        order = OrderFactory()
+        client.force_login(agent)
+        response = client.post(
+            reverse("complaints:new_case"),
+            {
+                "order": order.pk,
+                "source": "dispute",
+                "summary": "平台介入",
+                "priority": "2",
+                "marketplace_due": "next tuesday",
+            },
+        )
+        assert response.status_code == 400
+        assert "marketplace_due" in response.context["form"].errors
+        assert not Case.objects.filter(order=order).exists()
+
+        case = flows.opened(agent, order, source="dispute")
+        url = reverse("complaints:step", args=[case.number, "edit_details"])
+        response = client.post(
+            url,
+            {
+                "expected_state": case.state,
+                "summary": "改了",
+                "priority": "2",
+                "marketplace_due": "2026-13-45T99:00",
+            },
+        )
+        assert response.status_code == 400
+        case.refresh_from_db()
+        assert case.summary != "改了" and case.marketplace_due is None
+
+    def test_a_review_case_has_no_platform_deadline_to_edit(self, agent):
+        review = ReviewFactory(rating=1)
+        case = workflow.case_open_from_review(review=review, actor=agent)
+        with pytest.raises(ValidationError) as refused:
+            workflow.case_update_details(
+                case=case, actor=agent, marketplace_due=review.posted_at + timedelta(days=2)
+            )
+        assert refused.value.error_dict["marketplace_due"][0].code == "review_deadline"
+        case.refresh_from_db()
+        assert case.marketplace_due == sla.review_reply_deadline(review)

@@ -85,9 +85,7 @@ def case_open(
             _("The order belongs to another customer."), code="customer_mismatch"
         )
     if review is not None and marketplace_due is not None:
-        errors["marketplace_due"] = ValidationError(
-            _("A review case follows the review's reply window."), code="review_deadline"
-        )
+        errors["marketplace_due"] = _review_deadline_refused()
     if assignee is None and _can_work_cases(actor):
         assignee = actor
     if assignee is not None and not _can_work_cases(assignee):
@@ -140,6 +138,12 @@ def case_open(
             },
         )
     return case
+
+
+def _review_deadline_refused() -> ValidationError:
+    return ValidationError(
+        _("A review case follows the review's reply window."), code="review_deadline"
+    )
 
 
 def _start_reply_window_clock(case, review) -> None:
@@ -209,11 +213,7 @@ def case_update_details(
                 setattr(case, field, value)
         if marketplace_due is not UNCHANGED and marketplace_due != case.marketplace_due:
             if case.review_id:
-                raise field_error(
-                    "marketplace_due",
-                    _("A review case follows the review's reply window."),
-                    "review_deadline",
-                )
+                raise ValidationError({"marketplace_due": _review_deadline_refused()})
             changes["marketplace_due"] = {"from": case.marketplace_due, "to": marketplace_due}
             sla.set_marketplace_deadline(case, due=marketplace_due, started=timezone.now())
         if not changes:

@@ -31,8 +31,6 @@ from ._base import record_event
 
 logger = logging.getLogger("complaints.sla")
 
-CLOCKS = sla.CLOCK_FIELDS
-
 
 @dataclass
 class SweepResult:
@@ -52,12 +50,12 @@ def _raised(clock: str, level: str, due_field: str) -> Exists:
 def cases_needing_alerts(now: datetime):
     """Return the open cases with a warning or a breach not raised yet."""
     wanted = Q()
-    for clock, (due, warn, running) in CLOCKS.items():
+    for clock, (due, warn, stop) in sla.CLOCK_FIELDS.items():
         needs_warning = Q(**{f"{warn}__lte": now, f"{due}__gt": now}) & ~Q(
             _raised(clock, SlaAlertLevel.WARNING, due)
         )
         needs_breach = Q(**{f"{due}__lte": now}) & ~Q(_raised(clock, SlaAlertLevel.BREACH, due))
-        wanted |= running & (needs_warning | needs_breach)
+        wanted |= sla.running_q(stop) & (needs_warning | needs_breach)
     return Case.objects.filter(state__in=OPEN_STATES).filter(wanted)
 
 
