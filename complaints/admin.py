@@ -28,8 +28,10 @@ from .models import (
     CaseNumberCounter,
     Contact,
     Customer,
+    DeliveryStatus,
     Evidence,
     ExportRecord,
+    IdempotencyKey,
     MarketplaceSettings,
     Notification,
     NotificationSettings,
@@ -47,6 +49,10 @@ from .models import (
     SlaPolicy,
     SpecialDay,
     Voucher,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
     Weekday,
 )
 from .policy import conflicting_rules
@@ -562,3 +568,81 @@ class SlaAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class NotificationSettingsAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["user", "email"]
     list_select_related = ["user"]
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("events"),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "events", "active", "secret"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Endpoints are deactivated, not deleted: their deliveries stay on record."""
+
+    form = WebhookEndpointForm
+    list_display = ["name", "url", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "url"]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = ["attempted_at", "status_code", "error", "response_body", "duration_ms"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """What was sent where, each attempt and its answer; failed ones can be retried."""
+
+    list_display = ["created_at", "event_type", "endpoint", "status", "attempts", "next_attempt_at"]
+    list_filter = ["status", "event_type", "endpoint"]
+    list_select_related = ["endpoint"]
+    search_fields = ["event_id"]
+    readonly_fields = [
+        "endpoint", "event_type", "event_id", "payload", "status", "attempts",
+        "next_attempt_at", "delivered_at", "created_at",
+    ]  # fmt: skip
+    inlines = [WebhookAttemptInline]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=gettext_lazy("Retry the selected deliveries now"))
+    def retry_now(self, request, queryset):
+        from .webhooks import deliver
+
+        retried = queryset.exclude(status=DeliveryStatus.DELIVERED).exclude(
+            status=DeliveryStatus.SENDING
+        )
+        pks = list(retried.values_list("pk", flat=True))
+        retried.update(status=DeliveryStatus.PENDING, next_attempt_at=timezone.now())
+        delivered = sum(deliver(pk) == "delivered" for pk in pks)
+        self.message_user(
+            request,
+            _("%(delivered)s of %(count)s deliveries delivered.")
+            % {"delivered": delivered, "count": len(pks)},
+            messages.SUCCESS if delivered == len(pks) else messages.WARNING,
+        )
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The API's remembered requests (for support: why was a POST replayed?)."""
+
+    list_display = ["created_at", "user", "key", "status_code"]
+    list_select_related = ["user"]
+    search_fields = ["key", "user__username"]

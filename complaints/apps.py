@@ -6,3 +6,9 @@ class ComplaintsConfig(AppConfig):
     name = "complaints"
     verbose_name = _("Complaints and cases")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import webhooks
+        from .signals import case_event_recorded
+
+        case_event_recorded.connect(webhooks.record_deliveries, dispatch_uid="webhook_outbox")

@@ -21,6 +21,12 @@ DEFAULTS = {
     "NEGATIVE_REVIEW_MAX_RATING": 3,
     # A review whose reply window ends within this many days is flagged.
     "REPLY_WINDOW_WARN_DAYS": 3,
+    # Outbound webhooks: attempts per delivery (waits 1, 2, 4 ... minutes
+    # between them) and seconds to wait for the receiver.
+    "WEBHOOK_ATTEMPTS": 8,
+    "WEBHOOK_TIMEOUT": 10,
+    # API: how long an Idempotency-Key is remembered.
+    "IDEMPOTENCY_KEY_HOURS": 24,
 }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -140,6 +140,39 @@ def _chunks(rows: Iterable, size: int = CHUNK):
         yield chunk
 
 
+def upsert_orders(lines: list[dict]) -> ImportReport:
+    """Upsert one order from in-memory lines (one per item, the CSV's
+    columns as text): all or nothing, as an import of those lines would."""
+    return _run_lines(lines, _write_orders)
+
+
+def upsert_reviews(lines: list[dict]) -> ImportReport:
+    """Upsert reviews from in-memory lines (the CSV's columns as text)."""
+    return _run_lines(lines, lambda chunk, report: _write_reviews(chunk, report, set()))
+
+
+def _run_lines(lines, write_chunk) -> ImportReport:
+    try:
+        return _write_lines(lines, write_chunk)
+    except IntegrityError:
+        # A concurrent request inserted the same order, customer or review
+        # between our read and our insert: the second attempt finds it.
+        return _write_lines(lines, write_chunk)
+
+
+def _write_lines(lines, write_chunk) -> ImportReport:
+    report = ImportReport()
+    try:
+        with transaction.atomic():
+            write_chunk(list(enumerate(lines, start=1)), report)
+            if report.errors:
+                raise _Abort
+            report.committed = True
+    except _Abort:
+        report.created = report.updated = report.skipped = report.cases_opened = 0
+    return report
+
+
 def _run(path, columns, write_chunk, *, partial, progress) -> ImportReport:
     report = ImportReport()
     try:
@@ -167,7 +200,7 @@ def import_orders(path, *, partial=False, progress: Callable | None = None) -> I
 
 def import_reviews(path, *, partial=False, progress: Callable | None = None) -> ImportReport:
     """Upsert reviews by marketplace and review id; a medium or negative
-    review opens a case unless it already has an open one."""
+    review opens a case once (never again, even after its case closed)."""
     seen: set = set()
 
     def write(chunk, report):
@@ -393,18 +426,22 @@ def _write_reviews(chunk, report, seen):
 
 
 def _open_review_cases(reviews) -> int:
-    """Open a review case for each medium or negative review without an open one."""
+    """Open a review case for each medium or negative review that never had one.
+
+    Once only: a review sent again (changed or not) after its case closed or
+    was cancelled does not open another; the agent reopens the case.
+    """
     from .workflow import case_open_from_review
 
-    with_open_case = set(
-        Case.objects.open()
-        .filter(review__in=[review.pk for review in reviews])
-        .values_list("review_id", flat=True)
+    with_case = set(
+        Case.objects.filter(review__in=[review.pk for review in reviews]).values_list(
+            "review_id", flat=True
+        )
     )
     opened = 0
     for review in reviews:
-        if review.pk not in with_open_case:
+        if review.pk not in with_case:
             case_open_from_review(review=review, actor=None)
-            with_open_case.add(review.pk)
+            with_case.add(review.pk)
             opened += 1
     return opened

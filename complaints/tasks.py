@@ -82,3 +82,19 @@ def expire_vouchers() -> int:
     from .workflow import vouchers_expire
 
     return vouchers_expire()
+
+
+@task()
+def deliver_webhook(delivery_id: int) -> str:
+    """Send one webhook delivery; a failure schedules the next attempt."""
+    from .webhooks import deliver
+
+    return deliver(delivery_id)
+
+
+@task()
+def deliver_webhooks() -> int:
+    """Send every webhook delivery now due (cron: every few minutes)."""
+    from .webhooks import deliver_due
+
+    return deliver_due()

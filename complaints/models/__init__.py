@@ -14,6 +14,14 @@ from .common import Marketplace
 from .contacts import Contact, ContactChannel, ContactOutcome, Evidence
 from .customers import Customer, Motive, Temperament
 from .events import CaseEvent, EventKind, ExportRecord
+from .integrations import (
+    DeliveryStatus,
+    IdempotencyKey,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from .notifications import Notification, NotificationKind, NotificationSettings
 from .offers import ApprovalStatus, Offer, OfferOutcome
 from .orders import Order, OrderItem
@@ -57,9 +65,11 @@ __all__ = [
     "ContactChannel",
     "ContactOutcome",
     "Customer",
+    "DeliveryStatus",
     "EventKind",
     "Evidence",
     "ExportRecord",
+    "IdempotencyKey",
     "Marketplace",
     "MarketplaceSettings",
     "Motive",
@@ -92,5 +102,9 @@ __all__ = [
     "Temperament",
     "Voucher",
     "VoucherStatus",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "Weekday",
 ]

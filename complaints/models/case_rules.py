@@ -111,3 +111,12 @@ def may_decide_offer(offer, user) -> bool:
         and user.has_perm("complaints.approve_offer")
         and offer.proposed_by_id != user.pk
     )
+
+
+def may_list_queue(name: str, user) -> bool:
+    """Return whether ``user`` may list queue ``name``: anyone who works
+    cases sees their own, the unassigned and the due ones; the whole team's
+    open and closed cases are for supervisors."""
+    if user is None or not user.is_active or not user.has_perm("complaints.work_case"):
+        return False
+    return name not in ("open", "all") or user.has_perm("complaints.view_team")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..filters import CaseFilter
 from ..forms import BulkForm
+from ..models.case_rules import may_list_queue
 from ..queries import QUEUES, case_queue
 
 QUEUE_TITLES = {
@@ -35,9 +36,7 @@ def home(request):
 def queue(request, name):
     if name not in QUEUES:
         raise Http404
-    if not request.user.has_perm("complaints.work_case"):
-        raise PermissionDenied
-    if name in ("open", "all") and not request.user.has_perm("complaints.view_team"):
+    if not may_list_queue(name, request.user):
         raise PermissionDenied
     data = request.GET.copy()
     data.setdefault("sort", "due")

@@ -13,17 +13,28 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from .. import sla
 from ..models import Case, CaseEvent
 from ..models.case_rules import may_work_case
-from ..signals import case_event_committed
+from ..signals import case_event_committed, case_event_recorded
 
 logger = logging.getLogger("complaints.workflow")
 
 
 class StepNotAllowed(TransitionNotAllowed):
-    """This step cannot be taken on the case as it is now (state or guard)."""
+    """This step cannot be taken on the case as it is now (state or guard).
+
+    ``code`` says which: ``invalid_state`` (not from this state),
+    ``guard_unmet`` (a condition of the step does not hold yet), or a more
+    specific reason given by the raiser.
+    """
+
+    def __init__(self, message, *args, code: str = "invalid_state", **kwargs):
+        super().__init__(message, *args, **kwargs)
+        self.code = code
 
 
 class CaseChanged(ConcurrentTransition):
     """Someone else changed the case since the caller loaded it."""
+
+    code = "case_changed"
 
 
 def lock_case(case: Case, *, check_state: bool = True) -> Case:
@@ -96,6 +107,7 @@ def record_event(
         to_state=to_state,
         payload=jsonable(payload or {}),
     )
+    case_event_recorded.send(sender=CaseEvent, event=event)
     transaction.on_commit(partial(case_event_committed.send, sender=CaseEvent, event=event))
     return event
 
@@ -121,7 +133,7 @@ def run_transition(case: Case, actor, name: str, *, payload=None, **kwargs) -> C
         raise PermissionDenied(_("You may not do this on this case."))
     unmet = [str(condition.message) for condition in spec.conditions if not condition(case)]
     if unmet:
-        raise StepNotAllowed(" ".join(unmet))
+        raise StepNotAllowed(" ".join(unmet), code="guard_unmet")
     method(**kwargs)
     sla.after_transition(case, name)
     case.save()

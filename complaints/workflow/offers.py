@@ -238,7 +238,8 @@ def _decide(*, offer, actor, approve: bool, note: str) -> Offer:
         if offer.approval_status != ApprovalStatus.PENDING:
             raise StepNotAllowed(
                 _("This offer is not waiting for approval (it is “%(status)s”).")
-                % {"status": offer.get_approval_status_display()}
+                % {"status": offer.get_approval_status_display()},
+                code="offer_not_pending",
             )
         require_state(case, PROPOSAL_STATES, _("Decide on an offer"))
         offer.approval_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED

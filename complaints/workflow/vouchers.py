@@ -17,8 +17,7 @@ class VoucherNotRedeemable(StepNotAllowed):
     """The voucher cannot be used now; ``code`` says why."""
 
     def __init__(self, message, *, code: str):
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
 
 
 def _locked(voucher) -> tuple[Voucher, Case]:

@@ -1,0 +1,469 @@
+"""The REST API: the whole routine through it, four-eyes, refusals, bad input."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from complaints import workflow
+from complaints.models import (
+    Case,
+    CaseState,
+    Offer,
+    Order,
+    Review,
+    Voucher,
+    VoucherStatus,
+)
+
+from . import flows
+from .factories import OrderFactory, UserFactory
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api(agent):
+    return client_for(agent)
+
+
+def post(client, url, body=None, **extra):
+    return client.post(url, json.dumps(body or {}), content_type="application/json", **extra)
+
+
+ORDER = {
+    "marketplace": "taobao",
+    "order_number": "TB900001",
+    "buyer_id": "小鹿买家",
+    "buyer_name": "鹿",
+    "phone": "13912345678",
+    "paid_total": "259.00",
+    "paid_at": "2026-11-10T10:00:00+08:00",
+    "shipped_at": "2026-11-11T09:00:00+08:00",
+    "delivered_at": "2026-11-13T15:00:00+08:00",
+    "courier": "顺丰速运",
+    "tracking_number": "SF100200300",
+    "items": [
+        {"sku": "DRESS-RED-M", "title": "碎花连衣裙 红色 M", "quantity": 1,
+         "unit_price": "199.00", "supplier": "杭州织造"},
+        {"sku": "BELT-01", "title": "腰带", "quantity": 1, "unit_price": "60.00"},
+    ],
+}  # fmt: skip
+
+
+def test_the_whole_routine_through_the_api_only(agent, supervisor):
+    api = client_for(agent)
+    response = post(api, "/api/orders/", ORDER)
+    assert response.status_code == 201, response.json()
+    assert [item["sku"] for item in response.json()["items"]] == ["DRESS-RED-M", "BELT-01"]
+
+    response = post(
+        api,
+        "/api/cases/",
+        {"order_number": "TB900001", "source": "chat", "summary": "颜色不符", "demand": "补偿"},
+    )
+    assert response.status_code == 201, response.json()
+    case = response.json()
+    number = case["number"]
+    assert case["state"] == "confirming"
+    assert case["assignee"] == "agent_a"
+    assert case["order"]["number"] == "TB900001"
+    assert case["customer"]["phone"] == "13912345678"  # the assignee sees it
+    assert "confirm" in [step["name"] for step in case["available_transitions"]]
+
+    def step(name, body=None, status=200):
+        response = post(api, f"/api/cases/{number}/transitions/{name}/", body)
+        assert response.status_code == status, response.json()
+        return response.json()
+
+    assert step("confirm")["state"] == "analyzing"
+    case = step("analyze", {"category": "colour_difference", "severity": 2})
+    assert case["state"] == "analyzing"
+    assert case["category"] == "colour_difference"
+
+    response = post(api, f"/api/cases/{number}/offers/", {"kind": "voucher", "amount": 20})
+    assert response.status_code == 201, response.json()
+    offer = response.json()
+    assert offer["approval_status"] == "not_needed"
+
+    assert step("propose")["state"] == "proposing"
+    case = step("accept", {"offer": offer["id"]})
+    assert case["state"] == "executing"
+    case = step("issue_voucher", {"valid_days": 30})
+    [voucher] = case["vouchers"]
+    assert voucher["status"] == "issued"
+    assert step("mark_executed")["state"] == "verifying"
+
+    response = post(
+        api,
+        f"/api/cases/{number}/contacts/",
+        {"channel": "phone", "outcome": "reached", "inbound": False, "notes": "回访：满意"},
+    )
+    assert response.status_code == 201, response.json()
+    assert step("record_satisfaction", {"satisfied": True, "score": 5})["state"] == "root_cause"
+    case = step(
+        "record_root_cause",
+        {"root_cause": "colour_difference", "sku": "DRESS-RED-M", "corrective_action": "重拍主图"},
+    )
+    assert case["root_cause"] == "colour_difference"
+    assert step("close")["state"] == "closed"
+
+    response = post(api, f"/api/cases/{number}/notes/", {"text": "结案备注"})
+    assert response.status_code == 201, response.json()
+
+    response = post(
+        api,
+        f"/api/vouchers/{voucher['code']}/redeem/",
+        {"order_number": "TB900001", "amount": "259.00"},
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "redeemed"
+
+    case = api.get(f"/api/cases/{number}/").json()
+    kinds = [event["kind"] for event in case["events"]]
+    assert kinds.count("transition") == 6
+    assert {"opened", "analysis", "offer_proposed", "voucher_issued", "contact", "note",
+            "voucher_redeemed"} <= set(kinds)  # fmt: skip
+    assert {step["name"] for step in case["available_transitions"]} == {"add_note", "reopen"}
+    assert Case.objects.get(number=number).state == CaseState.CLOSED
+
+
+def test_four_eyes_through_the_api(agent, supervisor, supervisor2, order):
+    case, _ = flows.proposing(agent, order, kind="partial_refund", amount=Decimal("150"))
+    offer = case.offers.get()
+    assert offer.approval_status == "pending"
+
+    response = post(client_for(agent), f"/api/offers/{offer.pk}/approve/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+    sup = client_for(supervisor)
+    # A supervisor who proposed it may not decide on it either.
+    own = flows.proposing(supervisor, OrderFactory(), kind="partial_refund", amount=Decimal("150"))
+    response = post(sup, f"/api/offers/{own[1].pk}/approve/")
+    assert response.status_code == 403
+    assert "Four-eyes" in response.json()["detail"]
+
+    response = post(sup, f"/api/offers/{offer.pk}/reject/", {"note": ""})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"note": ["Say why the offer is rejected."]}
+
+    response = post(sup, f"/api/offers/{offer.pk}/approve/", {"note": "老客户"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["approval_status"] == "approved"
+    assert response.json()["decided_by"] == "supervisor_a"
+
+    response = post(client_for(supervisor2), f"/api/offers/{offer.pk}/reject/", {"note": "晚了"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "offer_not_pending"
+    assert post(sup, "/api/offers/999999/approve/").status_code == 404
+
+
+def test_409_says_which_wrong_state_unmet_guard_or_changed(api, agent, order):
+    case = flows.analyzing(agent, order)
+    url = f"/api/cases/{case.number}/transitions/"
+
+    response = post(api, url + "close/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_state"
+    assert "not possible while the case is" in response.json()["detail"]
+
+    response = post(api, url + "propose/")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Propose at least one offer first.",
+        "code": "guard_unmet",
+    }
+
+    response = post(api, url + "propose/", {"expected_state": "confirming"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "case_changed"
+
+    response = post(api, url + "no_such_step/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert case.events.count() == 3  # opened, confirm, analysis: nothing more
+
+
+def test_a_missing_required_field_is_a_400_on_that_field(api, agent, order):
+    case = flows.opened(agent, order, demand="")
+    response = post(api, f"/api/cases/{case.number}/transitions/confirm/")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["demand"]
+    response = post(api, f"/api/cases/{case.number}/transitions/confirm/", {"demand": "退款"})
+    assert response.status_code == 200
+    assert response.json()["demand"] == "退款"
+
+
+def test_another_agents_case_is_403(agent, agent2, order):
+    case = flows.opened(agent, order)
+    response = post(client_for(agent2), f"/api/cases/{case.number}/notes/", {"text": "x"})
+    assert response.status_code == 201  # notes are for anyone who works cases
+    response = post(client_for(agent2), f"/api/cases/{case.number}/transitions/confirm/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    # The phone is masked for someone who does not work the case.
+    detail = client_for(agent2).get(f"/api/cases/{case.number}/").json()
+    assert detail["customer"]["phone"] == "138****8000"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        ("{not json", "application/json", 400, "parse_error"),
+        ("[1, 2]", "application/json", 400, "invalid"),
+        ('{"source": 5, "summary": ["a"]}', "application/json", 400, "invalid"),
+        ('{"source": "chat", "summary": "x"}', "application/json", 400, "no_customer"),
+        ('{"source": "chat", "summary": "x", "order_number": "NOPE"}', "application/json",
+         400, "invalid"),
+        ("source=chat", "text/plain", 415, "unsupported_media_type"),
+    ],
+)  # fmt: skip
+def test_bad_input_to_open_a_case(api, order, body, content_type, status, code):
+    response = api.post("/api/cases/", body, content_type=content_type)
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code
+    assert response.json()["detail"]
+    assert not Case.objects.exists()
+
+
+def test_wrong_types_in_a_step_are_400_with_the_field(api, agent, order):
+    case = flows.analyzing(agent, order)
+    url = f"/api/cases/{case.number}/offers/"
+    response = post(api, url, {"kind": "voucher", "amount": "lots"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"amount": ["Enter a number."]}
+    response = post(api, url, {"kind": {"a": 1}, "amount": [1]})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"kind", "amount"}
+    response = post(api, url, {"kind": "voucher", "amount": "1e400"})
+    assert response.status_code == 400
+    assert not Offer.objects.exists()
+
+
+def test_a_huge_body_is_413_and_nothing_is_written(api, agent, order, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
+    case = flows.opened(agent, order)
+    response = post(api, f"/api/cases/{case.number}/notes/", {"text": "长" * 200_000})
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert not case.events.filter(kind="note").exists()
+
+
+def test_unknown_numbers_are_404(api, admin_user):
+    assert api.get("/api/cases/C-0000-0000/").json()["code"] == "not_found"
+    assert post(api, "/api/cases/NOPE/transitions/confirm/").status_code == 404
+    assert post(api, "/api/cases/NOPE/notes/", {"text": "x"}).status_code == 404
+    admin = client_for(admin_user)
+    assert admin.get("/api/vouchers/NOPE/").status_code == 404
+    assert post(admin, "/api/vouchers/NOPE/redeem/", {"order_number": "x"}).status_code == 404
+
+
+def test_evidence_is_multipart(api, agent, order):
+    from io import BytesIO
+
+    from PIL import Image
+
+    case = flows.opened(agent, order)
+    image = BytesIO()
+    Image.new("RGB", (40, 30), "red").save(image, "JPEG")
+    image.seek(0)
+    image.name = "photo.jpg"
+    response = api.post(
+        f"/api/cases/{case.number}/evidence/",
+        {"file": image, "description": "色差照片"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    assert case.evidence.get().description == "色差照片"
+    bogus = BytesIO(b"<svg onload=alert(1)>")
+    bogus.name = "photo.jpg"
+    response = api.post(f"/api/cases/{case.number}/evidence/", {"file": bogus}, format="multipart")
+    assert response.status_code == 400
+    assert "file" in response.json()["errors"]
+    assert case.evidence.count() == 1
+
+
+# Orders and reviews ---------------------------------------------------------------
+
+
+def test_order_upsert_creates_then_updates(api):
+    assert post(api, "/api/orders/", ORDER).status_code == 201
+    changed = ORDER | {"courier": "中通快递", "items": [ORDER["items"][0] | {"quantity": 2}]}
+    response = post(api, "/api/orders/", changed)
+    assert response.status_code == 200, response.json()
+    order = Order.objects.get(number="TB900001")
+    assert order.courier == "中通快递"
+    assert order.items.get(sku="DRESS-RED-M").quantity == 2
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"paid_total": "-5"}, "non_field_errors"),
+        ({"paid_at": "yesterday"}, "paid_at"),
+        ({"items": []}, "items"),
+        ({"items": "DRESS"}, "items"),
+        ({"marketplace": "amazon"}, "marketplace"),
+        ({"items": [ORDER["items"][0], ORDER["items"][0]]}, "items"),
+        ({"items": [{"sku": "X", "title": "t", "quantity": 0, "unit_price": "1"}]},
+         "items[0].quantity"),
+    ],
+)  # fmt: skip
+def test_order_upsert_refuses_bad_orders(api, change, field):
+    response = post(api, "/api/orders/", ORDER | change)
+    assert response.status_code == 400
+    assert field in response.json()["errors"], response.json()
+    assert not Order.objects.exists()
+
+
+def test_a_negative_review_opens_a_case_exactly_once(api, agent, order):
+    review = {
+        "marketplace": "taobao", "review_id": "RV-1", "order_number": order.number,
+        "rating": 1, "text": "太差了", "posted_at": "2026-11-20T12:00:00+08:00",
+    }  # fmt: skip
+    response = post(api, "/api/reviews/", review)
+    assert response.status_code == 201, response.json()
+    number = response.json()["case"]
+    assert number
+    case = Case.objects.get(number=number)
+    assert case.source == "review"
+
+    again = post(api, "/api/reviews/", review)
+    assert again.status_code == 200
+    assert again.json()["case"] == number
+
+    # Even after its case is cancelled, an edited review opens no second case.
+    workflow.case_cancel(case=case, actor=agent, reason="重复")
+    edited = post(api, "/api/reviews/", review | {"text": "还是很差"})
+    assert edited.status_code == 200
+    assert Case.objects.filter(review__external_id="RV-1").count() == 1
+    assert Review.objects.get(external_id="RV-1").text == "还是很差"
+
+    good = post(api, "/api/reviews/", review | {"review_id": "RV-2", "rating": 5})
+    assert good.json()["case"] is None
+
+
+def test_a_review_for_an_unknown_order_is_refused(api):
+    response = post(
+        api,
+        "/api/reviews/",
+        {"marketplace": "taobao", "review_id": "RV-9", "order_number": "NOPE", "rating": 2,
+         "text": "x", "posted_at": "2026-11-20T12:00:00+08:00"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "unknown order" in response.json()["detail"]
+    assert not Review.objects.exists()
+
+
+# Vouchers and reports -----------------------------------------------------------------
+
+
+def _issued_voucher(agent, order, **kwargs) -> Voucher:
+    flows.verifying(agent, order, **kwargs)
+    return Voucher.objects.get()
+
+
+@pytest.mark.parametrize(
+    ("setup", "amount", "code"),
+    [
+        ("min_spend", "100.00", "below_min_spend"),
+        ("expired", "300.00", "expired"),
+        ("void", "300.00", "void"),
+        ("redeemed", "300.00", "redeemed"),
+    ],
+)
+def test_redeem_refusals_are_409_with_the_reason(agent, supervisor, order, setup, amount, code):
+    voucher = _issued_voucher(agent, order, min_spend=Decimal("200"))
+    if setup == "expired":
+        Voucher.objects.filter(pk=voucher.pk).update(status=VoucherStatus.EXPIRED)
+    elif setup == "void":
+        Voucher.objects.filter(pk=voucher.pk).update(
+            status=VoucherStatus.VOID, void_reason="客户放弃"
+        )
+    elif setup == "redeemed":
+        post(client_for(supervisor), f"/api/vouchers/{voucher.code}/redeem/",
+             {"order_number": order.number, "amount": "300.00"})  # fmt: skip
+    response = post(
+        client_for(agent),
+        f"/api/vouchers/{voucher.code}/redeem/",
+        {"order_number": order.number, "amount": amount},
+    )
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == code
+    assert response.json()["detail"]
+
+
+def test_voucher_list_filters_by_customer_and_status(supervisor, agent, order):
+    voucher = _issued_voucher(agent, order)
+    api = client_for(supervisor)
+    body = api.get(f"/api/vouchers/?customer={order.customer.buyer_id}&status=issued").json()
+    assert [row["code"] for row in body["results"]] == [voucher.code]
+    assert api.get("/api/vouchers/?customer=someone-else").json()["count"] == 0
+    assert api.get("/api/vouchers/?status=redeemed").json()["count"] == 0
+    response = api.get("/api/vouchers/?status=bogus")
+    assert response.status_code == 400
+    assert api.get(f"/api/vouchers/{voucher.code.lower()}/").json()["code"] == voucher.code
+
+
+def test_root_cause_report(agent, supervisor, order):
+    flows.closed(agent, order)
+    api = client_for(supervisor)
+    body = api.get("/api/reports/root-causes/?from=2020-01-01&to=2030-12-31").json()
+    assert body["total"] == 1
+    assert body["rows"][0]["key"] == "colour_difference"
+    assert body["rows"][0]["cumulative"] == 1.0
+    by_sku = api.get("/api/reports/root-causes/?from=2020-01-01&to=2030-12-31&group_by=sku")
+    assert by_sku.json()["rows"][0]["key"] == "DRESS-RED-M"
+    assert api.get("/api/reports/root-causes/?from=2020-01-01").status_code == 400
+    bad = api.get("/api/reports/root-causes/?from=2026-02-01&to=2026-01-01")
+    assert bad.status_code == 400
+    assert bad.json()["detail"] == "The period ends before it starts."
+    assert api.get("/api/reports/root-causes/?from=x&to=y&group_by=z").status_code == 400
+
+
+def test_case_list_filters_and_queues(agent, agent2, supervisor, order):
+    mine = flows.opened(agent, order, summary="我的")
+    flows.opened(agent2, OrderFactory(), summary="别人的")
+    body = client_for(agent).get("/api/cases/").json()
+    assert [row["number"] for row in body["results"]] == [mine.number]
+    assert client_for(agent).get("/api/cases/?queue=all").status_code == 403
+    sup = client_for(supervisor)
+    assert sup.get("/api/cases/").json()["count"] == 2
+    assert sup.get("/api/cases/?q=我的").json()["count"] == 1
+    assert sup.get("/api/cases/?state=confirming&priority=2").json()["count"] == 2
+    assert sup.get("/api/cases/?state=nonsense").status_code == 400
+    assert sup.get("/api/cases/?queue=nonsense").status_code == 400
+    assert sup.get("/api/cases/?page=99").status_code == 404
+
+
+def test_issue_token_command(agent):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("issue_token", "agent_a", stdout=out, stderr=StringIO())
+    key = out.getvalue().strip()
+    assert Token.objects.get(user=agent).key == key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/cases/").status_code == 200
+    out = StringIO()
+    call_command("issue_token", "agent_a", "--rotate", stdout=out, stderr=StringIO())
+    assert out.getvalue().strip() != key
+    assert client.get("/api/cases/").status_code == 401
+    with pytest.raises(CommandError):
+        call_command("issue_token", "nobody")
+    UserFactory(username="gone", is_active=False)
+    with pytest.raises(CommandError):
+        call_command("issue_token", "gone")

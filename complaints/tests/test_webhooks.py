@@ -1,0 +1,242 @@
+"""Outbound webhooks: a real HTTP receiver on 127.0.0.1 checks what arrives."""
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from complaints import webhooks, workflow
+from complaints.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+from . import flows
+from .conftest import DATABASE_TASKS
+
+
+class Receiver:
+    """A local endpoint: records each request, answers with the next status."""
+
+    def __init__(self, statuses=(200,)):
+        self.requests = []
+        self.statuses = list(statuses)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                status = (
+                    receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                )
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"try later")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/casetracker"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def endpoint(receiver):
+    return WebhookEndpoint.objects.create(name="ERP", url=receiver.url)
+
+
+def test_a_case_opened_is_delivered_signed(
+    agent, order, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        case = flows.opened(agent, order)
+    [(headers, body)] = receiver.requests
+    assert headers["Casetracker-Event"] == "case.opened"
+    assert webhooks.verify_signature(endpoint.secret, headers["Casetracker-Signature"], body)
+    assert not webhooks.verify_signature("whsec_wrong", headers["Casetracker-Signature"], body)
+    assert not webhooks.verify_signature(
+        endpoint.secret, headers["Casetracker-Signature"], body.replace(b"chat", b"phone")
+    )
+    payload = json.loads(body)
+    assert payload["type"] == "case.opened"
+    assert payload["data"]["case"]["number"] == case.number
+    assert payload["data"]["case"]["customer"] == order.customer.buyer_id
+    assert payload["data"]["event"]["actor"] == "agent_a"
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert delivery.attempt_log.get().status_code == 200
+
+
+def test_an_old_signature_is_refused():
+    body = b'{"a":1}'
+    header = webhooks.signature_header("s", body, timestamp=1_000_000)
+    assert webhooks.verify_signature("s", header, body, now=1_000_100)
+    assert not webhooks.verify_signature("s", header, body, now=1_000_000 + 301)
+    assert not webhooks.verify_signature("s", "garbage", body)
+
+
+def test_each_event_type_reaches_the_endpoints_that_want_it(
+    agent, supervisor, order, receiver, django_capture_on_commit_callbacks
+):
+    WebhookEndpoint.objects.create(name="all", url=receiver.url)
+    WebhookEndpoint.objects.create(name="vouchers", url=receiver.url, events=["voucher.redeemed"])
+    WebhookEndpoint.objects.create(name="off", url=receiver.url, active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        case, offer = flows.proposing(agent, order, kind="partial_refund", amount=150)
+        workflow.offer_approve(offer=offer, actor=supervisor, note="ok")
+    with django_capture_on_commit_callbacks(execute=True):
+        flows.verifying(agent, order)  # a voucher this time (another case)
+    voucher = case.customer.vouchers.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.voucher_redeem(voucher=voucher, actor=agent, order=order)
+    types = [json.loads(body)["type"] for _headers, body in receiver.requests]
+    assert types.count("offer.decided") == 1
+    assert types.count("voucher.issued") == 1
+    assert types.count("voucher.redeemed") == 2  # "all" and "vouchers"
+    assert types.count("case.opened") == 2
+    assert "case.transitioned" in types
+    decided = next(json.loads(b) for _h, b in receiver.requests if b"offer.decided" in b)
+    assert decided["data"]["offer"]["approval_status"] == "approved"
+    assert decided["data"]["offer"]["decided_by"] == "supervisor_a"
+    redeemed = next(json.loads(b) for _h, b in receiver.requests if b"voucher.redeemed" in b)
+    assert redeemed["data"]["voucher"]["status"] == "redeemed"
+    assert not WebhookDelivery.objects.filter(endpoint__name="off").exists()
+
+
+def test_a_rolled_back_operation_sends_nothing(agent, order, endpoint, receiver):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        workflow.case_open(actor=agent, customer=order.customer, source="bogus", summary="x")
+    assert not WebhookDelivery.objects.exists()
+    assert receiver.requests == []
+
+
+def test_a_failed_delivery_is_retried_with_backoff(
+    agent, order, endpoint, receiver, settings, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500, 503, 200]
+    settings.TASKS = DATABASE_TASKS
+    with django_capture_on_commit_callbacks(execute=True):
+        flows.opened(agent, order)
+    # The task was enqueued for the worker; run it as the worker would.
+    delivery = WebhookDelivery.objects.get()
+    assert webhooks.deliver(delivery.pk) == "retrying"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.attempts == 1
+    wait = delivery.next_attempt_at - timezone.now()
+    assert timedelta(seconds=50) < wait <= timedelta(minutes=1)
+    # The retry is a deferred task row for the worker.
+    first, retry = DBTaskResult.objects.filter(
+        task_path="complaints.tasks.deliver_webhook"
+    ).order_by("enqueued_at", "id")
+    assert first.args_kwargs["args"] == retry.args_kwargs["args"] == [delivery.pk]
+    assert retry.run_after == delivery.next_attempt_at
+    # Not due yet: nothing is sent.
+    assert webhooks.deliver(delivery.pk) == "skipped"
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(minutes=1, seconds=1)):
+        assert webhooks.deliver_due() == 0  # 503: next try in 2 minutes
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2
+    with time_machine.travel(start + timedelta(minutes=2)):
+        assert webhooks.deliver_due() == 0  # not due yet: nothing sent
+    assert len(receiver.requests) == 2
+    with time_machine.travel(start + timedelta(minutes=3, seconds=2)):
+        assert webhooks.deliver_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert [a.status_code for a in delivery.attempt_log.all()] == [500, 503, 200]
+    bodies = {body for _headers, body in receiver.requests}
+    assert len(bodies) == 1  # the same event each time
+
+
+def test_a_delivery_gives_up_after_its_attempts(agent, order, endpoint, receiver, settings):
+    receiver.statuses = [500]
+    settings.CASETRACKER = {"WEBHOOK_ATTEMPTS": 2}
+    flows.opened(agent, order)  # on_commit not run: the delivery waits for the sweep
+    delivery = WebhookDelivery.objects.get()
+    assert webhooks.deliver(delivery.pk) == "retrying"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    assert webhooks.deliver(delivery.pk) == "failed"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert webhooks.deliver(delivery.pk) == "skipped"
+    assert len(receiver.requests) == 2
+
+
+def test_an_unreachable_endpoint_is_recorded(agent, order):
+    endpoint = WebhookEndpoint.objects.create(name="down", url="http://127.0.0.1:9/nothing")
+    flows.opened(agent, order)
+    delivery = endpoint.deliveries.get()
+    assert webhooks.deliver(delivery.pk) == "retrying"
+    attempt = delivery.attempt_log.get()
+    assert attempt.status_code is None
+    assert attempt.error
+
+
+def test_a_stale_sending_delivery_is_picked_up_again(agent, order, endpoint, receiver):
+    flows.opened(agent, order)
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING, next_attempt_at=timezone.now() - timedelta(minutes=30)
+    )
+    assert webhooks.deliver_due() == 1
+    assert len(receiver.requests) == 1
+
+
+def test_the_admin_shows_attempts_and_retries(admin_user, agent, order, endpoint, receiver, client):
+    receiver.statuses = [500, 200]
+    flows.opened(agent, order)
+    delivery = WebhookDelivery.objects.get()
+    webhooks.deliver(delivery.pk)
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/complaints/webhookdelivery/{delivery.pk}/change/")
+    assert page.status_code == 200
+    assert b"500" in page.content
+    response = client.post(
+        "/admin/complaints/webhookdelivery/",
+        {"action": "retry_now", "_selected_action": [delivery.pk]},
+        follow=True,
+    )
+    assert b"1 of 1 deliveries delivered" in response.content
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    form = client.get("/admin/complaints/webhookendpoint/add/")
+    assert form.status_code == 200
+    response = client.post(
+        "/admin/complaints/webhookendpoint/add/",
+        {"name": "CRM", "url": "ftp://x", "events": ["case.opened"], "secret": "s", "active": "on"},
+    )
+    assert response.status_code == 200  # refused: not http(s)
+    assert not WebhookEndpoint.objects.filter(name="CRM").exists()
+
+
+def test_the_command_sends_what_is_due(agent, order, endpoint, receiver):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    flows.opened(agent, order)
+    out = StringIO()
+    call_command("deliver_webhooks", stdout=out)
+    assert "1 webhook deliveries delivered" in out.getvalue()
+    assert len(receiver.requests) == 1
