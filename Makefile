@@ -72,7 +72,7 @@ run: $(VENV)/.runtime-installed .env messages
 	$(MANAGE) sla_sweep
 	@echo ""
 	@echo "Demo logins (local demo only): agent1, agent2, supervisor1, admin1 — password demo12345"
-	@echo "Open http://$(HOST):$(PORT)/"
+	@echo "Open http://$(HOST):$(PORT)/ — the API's docs: /api/docs/ (a token: .venv/bin/python manage.py issue_token agent1)"
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.dev-installed

@@ -480,6 +480,11 @@ class ReplyForm(StyledFormMixin, forms.Form):
     )
 
 
+# Reports cover these years: outside them a date is a typo (and year 1 or
+# 9999 cannot even be converted between time zones).
+REPORT_YEARS = (2000, 2999)
+
+
 class ReportForm(StyledFormMixin, forms.Form):
     """The root-cause report's period and filters."""
 
@@ -497,6 +502,17 @@ class ReportForm(StyledFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not REPORT_YEARS[0] <= day.year <= REPORT_YEARS[1]:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _("Choose a date between %(first)s and %(last)s.")
+                        % {"first": REPORT_YEARS[0], "last": REPORT_YEARS[1]},
+                        code="out_of_range",
+                    ),
+                )
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise forms.ValidationError(_("The period ends before it starts."), code="period")
         return data

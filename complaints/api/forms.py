@@ -147,12 +147,15 @@ def _serializer_field(field: forms.Field) -> serializers.Field:
     return serializers.CharField(max_length=getattr(field, "max_length", None), **common)
 
 
-def form_serializer(form_class, name: str, *, extra=None) -> type[serializers.Serializer]:
-    """Return a Serializer class that documents ``form_class``'s fields."""
+def form_serializer(
+    form_class, name: str, *, extra=None, files: bool = False
+) -> type[serializers.Serializer]:
+    """Return a Serializer class that documents ``form_class``'s fields
+    (its file fields only when the body is multipart: ``files``)."""
     attrs = {
         field_name: _serializer_field(field)
         for field_name, field in form_class.base_fields.items()
-        if field_name != "quick_reply"
+        if field_name != "quick_reply" and (files or not isinstance(field, forms.FileField))
     }
     attrs.update(extra or {})
     return type(name, (serializers.Serializer,), attrs)

@@ -16,8 +16,14 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import generics, serializers
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+)
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -244,11 +250,12 @@ def take_step(request, number: str, step_name: str):
     return case, step.run(case, user, validated(form))
 
 
-def _step_body(step) -> type[serializers.Serializer]:
+def _step_body(step, *, files: bool = False) -> type[serializers.Serializer]:
     name = "".join(part.title() for part in step.name.split("_")) + "Step"
     return form_serializer(
         step.form_class,
-        name,
+        name + ("Upload" if files else ""),
+        files=files,
         extra={
             "expected_state": serializers.CharField(
                 required=False,
@@ -262,8 +269,9 @@ STEP_BODIES = {step.name: _step_body(step) for step in STEPS}
 
 
 class TransitionView(APIView):
+    """Files go to the evidence endpoint (multipart); steps take JSON."""
+
     permission_classes = [permissions.WorksCases]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         operation_id="cases_transition",
@@ -292,7 +300,8 @@ class TransitionView(APIView):
 
 def _sub_resource(step_name: str, *, parsers=(JSONParser,), summary: str):
     """An endpoint that runs one page step and answers 201 with the case."""
-    body = STEP_BODIES[step_name]
+    files = MultiPartParser in parsers
+    body = _step_body(STEPS_BY_NAME[step_name], files=True) if files else STEP_BODIES[step_name]
 
     class StepView(APIView):
         permission_classes = [permissions.WorksCases]
@@ -617,3 +626,18 @@ class RootCauseReportView(APIView):
                 ],
             }
         )
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@permission_classes([AllowAny])
+@authentication_classes([])
+def not_found(request, rest=""):
+    """Any other address under /api/: a JSON 404, like every API error."""
+    return Response(
+        {
+            "detail": _("No such API endpoint: %(path)s") % {"path": request.path},
+            "code": "not_found",
+        },
+        status=404,
+    )

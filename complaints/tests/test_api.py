@@ -19,7 +19,7 @@ from complaints.models import (
 )
 
 from . import flows
-from .factories import OrderFactory, UserFactory
+from .factories import OrderFactory, ReviewFactory, UserFactory
 
 
 def client_for(user) -> APIClient:
@@ -467,3 +467,43 @@ def test_issue_token_command(agent):
     UserFactory(username="gone", is_active=False)
     with pytest.raises(CommandError):
         call_command("issue_token", "gone")
+
+
+def test_open_a_case_by_customer_or_by_review(api, agent, order):
+    customer = order.customer
+    response = post(
+        api,
+        "/api/cases/",
+        {"marketplace": customer.marketplace, "buyer_id": customer.buyer_id,
+         "source": "phone", "summary": "来电投诉", "priority": 3},
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    assert response.json()["order"] is None
+    assert response.json()["priority"] == 3
+
+    unknown = post(
+        api, "/api/cases/",
+        {"marketplace": "jd", "buyer_id": "nobody", "source": "phone", "summary": "x"},
+    )  # fmt: skip
+    assert unknown.status_code == 400
+    assert unknown.json()["code"] == "unknown_customer"
+
+    review = ReviewFactory(order=order, external_id="RV-77", rating=3)
+    response = post(
+        api, "/api/cases/", {"review_id": "RV-77", "source": "review", "summary": "中评"}
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["review"]["review_id"] == review.external_id
+    again = post(api, "/api/cases/", {"review_id": "RV-77", "source": "review", "summary": "再"})
+    assert again.status_code == 400
+    assert again.json()["code"] == "duplicate_review_case"
+
+
+def test_admins_manage_tokens_in_the_admin(admin_user, agent, client):
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    assert client.get("/admin/authtoken/tokenproxy/add/").status_code == 200
+    response = client.post("/admin/authtoken/tokenproxy/add/", {"user": agent.pk})
+    assert response.status_code == 302
+    assert Token.objects.filter(user=agent).exists()

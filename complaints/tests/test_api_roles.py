@@ -41,6 +41,7 @@ MATRIX = {
     "root_causes": ("GET", 401, 403, 403, 200, 200),
     "schema": ("GET", 401, 200, 200, 200, 200),
     "docs": ("GET", 401, 200, 200, 200, 200),
+    "not_found": ("GET", 404, 404, 404, 404, 404),
 }
 
 
@@ -76,6 +77,8 @@ def _url(name, world):
         "voucher": {"code": world["voucher"].code},
         "voucher_redeem": {"code": world["voucher"].code},
     }.get(base, {})
+    if base == "not_found":
+        return "/api/offers/-5/approve/"
     url = reverse(f"api:{base}", kwargs=kwargs)
     if base == "root_causes":
         url += "?from=2026-01-01&to=2026-12-31"

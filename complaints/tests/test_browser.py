@@ -365,3 +365,15 @@ def test_a_supervisor_follows_a_breach_from_the_board_to_the_case(page, console_
     expect(page.locator("#email-setting")).to_contain_text("E-mail copies are off.")
     assert NotificationSettings.wants_email(supervisor) is False
     assert console_errors == []
+
+
+def test_the_api_docs_page_draws_from_local_assets(page, console_errors, live_server):
+    UserFactory(username="integrator", role="agent")
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    log_in(page, "integrator")
+    page.goto("/api/docs/")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("casetracker API")
+    expect(page.locator("#operations-cases-cases_transition")).to_be_visible()
+    assert all(url.startswith(live_server.url) for url in requested), requested
+    assert console_errors == []

@@ -119,3 +119,53 @@ def test_sweeps_running_at_once_escalate_a_breach_once(agent, supervisor, order)
     assert CaseEvent.objects.filter(case=case, kind="escalated").count() == 1
     assert Case.objects.get(pk=case.pk).priority == 3
     assert Notification.objects.filter(kind="escalation", recipient=agent).count() == 1
+
+
+def _api_client(user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def test_the_same_idempotent_request_at_once_acts_once(agent, order):
+    import json
+
+    body = json.dumps({"order_number": order.number, "source": "chat", "summary": "颜色不符"})
+    statuses, replayed = [], []
+
+    def open_case():
+        response = _api_client(agent).post(
+            "/api/cases/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="same"
+        )
+        statuses.append(response.status_code)
+        replayed.append(response.get("Idempotent-Replayed") == "true")
+
+    _api_client(agent)  # the token exists before the race
+    outcomes = race(open_case)
+    assert outcomes == ["ok"] * THREADS, outcomes
+    assert Case.objects.count() == 1
+    # The first acts; the others wait for it and replay its answer (or, where
+    # the database lets them through first, are told it is still running).
+    assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}, statuses
+    assert replayed.count(False) == 1 + statuses.count(409), (statuses, replayed)
+
+
+def test_the_same_api_transition_at_once_is_one_200_and_409s(agent, order):
+    case = flows.opened(agent, order)
+    statuses = []
+
+    def confirm():
+        response = _api_client(agent).post(
+            f"/api/cases/{case.number}/transitions/confirm/", "{}", content_type="application/json"
+        )
+        statuses.append(response.status_code)
+
+    _api_client(agent)
+    outcomes = race(confirm)
+    assert outcomes == ["ok"] * THREADS, outcomes
+    assert sorted(statuses) == [200] + [409] * (THREADS - 1), statuses
+    assert CaseEvent.objects.filter(case=case, transition="confirm").count() == 1

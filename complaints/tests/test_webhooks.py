@@ -240,3 +240,16 @@ def test_the_command_sends_what_is_due(agent, order, endpoint, receiver):
     call_command("deliver_webhooks", stdout=out)
     assert "1 webhook deliveries delivered" in out.getvalue()
     assert len(receiver.requests) == 1
+
+
+def test_the_readme_receiver_snippet_verifies_a_real_signature():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("```python\nimport hashlib, hmac, time\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec("import hashlib, hmac, time\n" + snippet, namespace)
+    body = webhooks.encode({"id": "evt_1", "type": "case.opened"})
+    header = webhooks.signature_header("whsec_x", body)
+    assert namespace["verify"]("whsec_x", header, body)
+    assert not namespace["verify"]("whsec_y", header, body)
