@@ -507,3 +507,28 @@ def test_admins_manage_tokens_in_the_admin(admin_user, agent, client):
     response = client.post("/admin/authtoken/tokenproxy/add/", {"user": agent.pk})
     assert response.status_code == 302
     assert Token.objects.filter(user=agent).exists()
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_and_case_query_counts_do_not_grow(supervisor, agent):
+    api = client_for(supervisor)
+    case = flows.verifying(agent, OrderFactory())[0]
+    flows.opened(agent, OrderFactory())
+    few_list = _queries(api, "/api/cases/")
+    few_case = _queries(api, f"/api/cases/{case.number}/")
+    for _ in range(8):
+        flows.opened(agent, OrderFactory())
+    for _ in range(3):
+        workflow.case_add_note(case=case, actor=agent, text="跟进")
+    assert _queries(api, "/api/cases/") == few_list
+    assert _queries(api, f"/api/cases/{case.number}/") == few_case
+    assert few_list <= 5  # token, user, permissions, count, page
+    assert few_case <= 12

@@ -141,3 +141,18 @@ def test_multipart_uploads_are_compared_by_their_contents(agent, order):
     assert upload("red")["Idempotent-Replayed"] == "true"
     assert upload("blue").status_code == 422
     assert case.evidence.count() == 1
+
+
+def test_old_keys_are_pruned(agent, body):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    api = client_for(agent)
+    assert post(api, "/api/cases/", body, key="kept").status_code == 201
+    with time_machine.travel(timezone.now() - timedelta(hours=30)):
+        assert post(api, "/api/cases/", body, key="old").status_code == 201
+    out = StringIO()
+    call_command("prune_idempotency_keys", stdout=out)
+    assert "1 idempotency keys pruned" in out.getvalue()
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["kept"]
