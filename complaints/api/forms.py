@@ -70,7 +70,8 @@ def form_data(payload, form_class, *, unbound=None) -> QueryDict | dict:
         return data
     if not isinstance(payload, dict):
         raise ParseError(_("The request body must be a JSON object."))
-    fields = form_class.base_fields
+    # The form's own fields: some narrow their choices per case or user.
+    fields = unbound.fields if unbound is not None else form_class.base_fields
     data, errors = {}, {}
     for name, value in payload.items():
         if value is None or name not in fields:

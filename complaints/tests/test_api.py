@@ -532,3 +532,23 @@ def test_list_and_case_query_counts_do_not_grow(supervisor, agent):
     assert _queries(api, f"/api/cases/{case.number}/") == few_case
     assert few_list <= 5  # token, user, permissions, count, page
     assert few_case <= 12
+
+
+def test_steps_take_user_names_and_codes_and_keep_left_out_fields(supervisor, agent, agent2, order):
+    case = flows.opened(agent, order, summary="原摘要", demand="退款")
+    api = client_for(supervisor)
+    url = f"/api/cases/{case.number}/transitions/"
+    response = post(api, url + "assign/", {"assignee": "agent_b"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["assignee"] == "agent_b"
+    response = post(api, url + "assign/", {"assignee": "nobody"})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["assignee"]
+    # Only the priority is sent: the summary and demand stay as they were.
+    response = post(api, url + "edit_details/", {"priority": 4})
+    assert response.status_code == 200, response.json()
+    assert (response.json()["priority"], response.json()["summary"]) == (4, "原摘要")
+    assert response.json()["demand"] == "退款"
+    # The old agent no longer works the case.
+    response = post(client_for(agent), url + "edit_details/", {"priority": 1})
+    assert response.status_code == 403
