@@ -316,6 +316,20 @@ STEPS = [
 STEPS_BY_NAME = {step.name: step for step in STEPS}
 
 
+def require_available(step: Step, case: Case, user) -> None:
+    """Refuse ``step`` unless ``user`` may take it on ``case`` now: with
+    PermissionDenied when the case's state allows it but not for this user,
+    with StepNotAllowed when the state does not allow it at all."""
+    if step.is_available(case, user):
+        return
+    if step.possible_now(case):
+        raise PermissionDenied(_("You may not take this step on this case."))
+    raise workflow.StepNotAllowed(
+        _("“%(step)s” is not possible while the case is “%(state)s”.")
+        % {"step": step.label, "state": case.get_state_display()}
+    )
+
+
 def available_steps(case: Case, user) -> list[tuple[Step, list[str]]]:
     """Return the steps ``user`` may take on ``case``, each with its unmet guards."""
     return [(step, step.unmet(case)) for step in STEPS if step.is_available(case, user)]

@@ -35,8 +35,8 @@ from ..models import Case, Offer, Order, OrderItem, Review, Voucher
 from ..models.case_rules import may_list_queue
 from ..queries import QUEUES, case_for_page, case_offers, case_queue, case_timeline, voucher_ledger
 from ..queries.reports import pareto, report_cases, top
-from ..steps import STEPS, STEPS_BY_NAME, available_steps
-from ..workflow._base import CaseChanged, StepNotAllowed
+from ..steps import STEPS, STEPS_BY_NAME, available_steps, require_available
+from ..workflow._base import CaseChanged
 from . import permissions
 from .forms import form_data, form_serializer, validated
 from .idempotency import idempotent
@@ -231,13 +231,7 @@ def take_step(request, number: str, step_name: str):
             % {"name": step_name, "steps": ", ".join(STEPS_BY_NAME)}
         )
     user = request.user
-    if not step.is_available(case, user):
-        if step.possible_now(case):
-            raise PermissionDenied(_("You may not take this step on this case."))
-        raise StepNotAllowed(
-            _("“%(step)s” is not possible while the case is “%(state)s”.")
-            % {"step": step.label, "state": case.get_state_display()}
-        )
+    require_available(step, case, user)
     payload = request.data
     expected = payload.get("expected_state") if hasattr(payload, "get") else None
     if expected and expected != case.state:

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from ..models import ReplyTemplate
 from ..queries import reply_values
-from ..steps import Step, run_step
+from ..steps import Step, require_available, run_step
+from ..workflow import StepNotAllowed
 
 
 @dataclass
@@ -27,15 +28,10 @@ def process_step(request, case, step: Step) -> StepResult:
     """
     data = request.POST if request.method == "POST" else None
     form = step.form(case, request.user, data, request.FILES or None)
-    if not step.is_available(case, request.user):
-        if step.possible_now(case):
-            raise PermissionDenied(_("You may not take this step on this case."))
-        return StepResult(
-            form,
-            status=409,
-            error=_("“%(step)s” is not possible while the case is “%(state)s”.")
-            % {"step": step.label, "state": case.get_state_display()},
-        )
+    try:
+        require_available(step, case, request.user)  # PermissionDenied propagates: 403
+    except StepNotAllowed as refused:
+        return StepResult(form, status=409, error=str(refused))
     if request.method != "POST":
         return StepResult(form)
     if request.POST.get("_insert_reply"):
