@@ -85,7 +85,11 @@ test: $(VENV)/.dev-installed .env messages
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) check --fail-level WARNING
+	@echo "== The suite on SQLite"
 	$(PY) -m pytest -W error::DeprecationWarning -W error::PendingDeprecationWarning $(PYTEST_ARGS)
+	@echo "== The suite on PostgreSQL (a throwaway cluster)"
+	PYTHON=$(PY) bin/with-postgres $(PY) -m pytest -q -W error::DeprecationWarning \
+	  -W error::PendingDeprecationWarning $(PYTEST_ARGS)
 
 # After changing user-facing text: update the catalogues, then translate the
 # new entries in complaints/locale/zh_Hans/LC_MESSAGES/django.po.

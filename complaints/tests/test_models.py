@@ -148,6 +148,33 @@ def test_case_events_cannot_be_updated_or_deleted(agent, order):
     assert CaseEvent.objects.get(pk=event.pk).payload["summary"] == case.summary
 
 
+def test_raw_sql_cannot_rewrite_the_audit_trail_on_postgresql(agent, order):
+    """On PostgreSQL a trigger refuses UPDATE and DELETE of audit rows, even in
+    raw SQL; SQLite has the ORM's guard only, so there raw SQL gets through
+    (this test states that difference rather than skipping a database)."""
+    from django.db import connection
+
+    case = flows.opened(agent, order)
+    event = CaseEvent.objects.get(case=case)
+    statements = [
+        ("UPDATE complaints_caseevent SET kind = 'note' WHERE id = %s", [event.pk]),
+        ("DELETE FROM complaints_caseevent WHERE id = %s", [event.pk]),
+    ]
+    for sql, params in statements:
+        if connection.vendor == "postgresql":
+            with (
+                pytest.raises(IntegrityError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql, params)
+        else:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                transaction.set_rollback(True)
+    assert CaseEvent.objects.get(pk=event.pk).kind == "opened"
+
+
 def test_taxonomy_and_default_policy_are_seeded():
     groups = RootCauseCategory.objects.filter(parent__isnull=True)
     assert sorted(groups.values_list("code", flat=True)) == [
