@@ -10,6 +10,7 @@ DEBUG         "1"/"true" for development (default off)
 ALLOWED_HOSTS comma-separated host names (default: localhost names when DEBUG)
 TASK_BACKEND  "database" (a db_worker runs the tasks; default when DEBUG is off)
               or "immediate" (tasks run at once in the web process; default in DEBUG)
+BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (see below)
 """
 
 import os
@@ -195,7 +196,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "complaints.models.CaseState",
+        "ResponsiblePartyEnum": "complaints.models.ResponsibleParty",
+        "StarsEnum": [(stars, str(stars)) for stars in range(1, 6)],
+        "RemedyKindEnum": "complaints.models.RemedyKind",
+        "EventKindEnum": "complaints.models.EventKind",
+    },
 }
+
+# HTTPS in production (off with DEBUG). Behind a proxy that ends TLS, set
+# BEHIND_PROXY=1 so Django trusts its X-Forwarded-Proto header; a proxy that
+# redirects to HTTPS itself may turn SECURE_SSL_REDIRECT off.
+if env_bool("BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

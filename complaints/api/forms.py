@@ -132,7 +132,7 @@ def _serializer_field(field: forms.Field) -> serializers.Field:
     if isinstance(field, forms.BooleanField):
         return serializers.BooleanField(**common)
     if isinstance(field, forms.ChoiceField):
-        choices = [key for key, _label in field.choices if key not in ("", None)]
+        choices = [(key, label) for key, label in field.choices if key not in ("", None)]
         return serializers.ChoiceField(choices=choices, **common)
     if isinstance(field, forms.DateTimeField):
         return serializers.DateTimeField(**common)
