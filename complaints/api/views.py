@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from .. import imports, workflow
 from ..exports import GROUP_BY
 from ..filters import CaseFilter, VoucherFilter
-from ..forms import NewCaseForm, ReportForm
+from ..forms import NewCaseForm, RedeemForm, ReportForm
 from ..models import Case, Offer, Order, OrderItem, Review, Voucher
 from ..models.case_rules import may_list_queue
 from ..queries import QUEUES, case_for_page, case_offers, case_queue, case_timeline, voucher_ledger
@@ -523,17 +523,12 @@ class VoucherRedeemView(APIView):
     )
     @idempotent
     def post(self, request, code):
-        shape = RedeemSerializer(data=request.data)
-        shape.is_valid(raise_exception=True)
         voucher = _voucher(code)
-        order = _order_by_number(
-            shape.validated_data["order_number"], voucher.customer.marketplace, "order_number"
-        )
+        # The page's form finds the order (the voucher's customer's first).
+        form = RedeemForm(form_data(request.data, RedeemForm), voucher=voucher)
+        fields = validated(form)
         workflow.voucher_redeem(
-            voucher=voucher,
-            actor=request.user,
-            order=order,
-            amount=shape.validated_data.get("amount"),
+            voucher=voucher, actor=request.user, order=fields["order"], amount=fields["amount"]
         )
         return Response(VoucherSerializer(_voucher(code)).data)
 
