@@ -1,4 +1,8 @@
-"""Real threads, real connections: two people acting on one case at once."""
+"""Real threads, real connections: many people acting on one case at once.
+
+``make test`` runs this module on SQLite and on PostgreSQL; on PostgreSQL each
+thread holds its own connection, so the row locks and the FSM's optimistic
+check are what keep the outcome to exactly one effect."""
 
 import threading
 
@@ -15,7 +19,7 @@ from . import flows
 # Real transactions in real threads; reference_data restores the seeded rows.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
-THREADS = 8
+THREADS = 20
 
 
 def race(target, *args):
@@ -168,4 +172,107 @@ def test_the_same_api_transition_at_once_is_one_200_and_409s(agent, order):
     outcomes = race(confirm)
     assert outcomes == ["ok"] * THREADS, outcomes
     assert sorted(statuses) == [200] + [409] * (THREADS - 1), statuses
+    assert CaseEvent.objects.filter(case=case, transition="confirm").count() == 1
+
+
+def _api_race(user, path, payload):
+    """POST ``payload`` to ``path`` from THREADS API clients at once; the statuses."""
+    import json
+
+    statuses = []
+
+    def send():
+        response = _api_client(user).post(
+            path, json.dumps(payload), content_type="application/json"
+        )
+        body = response.json()
+        statuses.append(
+            (response.status_code, body.get("code") if response.status_code >= 400 else None)
+        )
+
+    _api_client(user)  # the token exists before the race
+    outcomes = race(send)
+    assert outcomes == ["ok"] * THREADS, outcomes  # no exception escaped a view
+    assert all(status < 500 for status, _code in statuses), statuses
+    return statuses
+
+
+def test_issuing_the_voucher_through_the_api_at_once_issues_one(agent, order):
+    case, offer = flows.executing(agent, order)
+    statuses = _api_race(agent, f"/api/cases/{case.number}/transitions/issue_voucher/", {})
+    # Issuing is idempotent: a request that passed the check before the first
+    # voucher committed gets that same voucher (200); later ones are told the
+    # step is no longer open (409). Either way there is one voucher.
+    assert set(statuses) <= {(200, None), (409, "invalid_state")}, statuses
+    assert (200, None) in statuses, statuses
+    assert Voucher.objects.filter(offer=offer).count() == 1
+    assert CaseEvent.objects.filter(case=case, kind="voucher_issued").count() == 1
+
+
+def test_redeeming_through_the_api_at_once_redeems_once(agent, order):
+    from decimal import Decimal
+
+    from .factories import OrderFactory
+
+    case, _offer = flows.executing(agent, order, min_spend="0")
+    voucher = workflow.voucher_issue(case=case, actor=agent)
+    later = OrderFactory(customer=order.customer, paid_total=Decimal("99"))
+    statuses = _api_race(
+        agent, f"/api/vouchers/{voucher.code}/redeem/", {"order_number": later.number}
+    )
+    assert sorted(statuses) == [(200, None)] + [(409, "redeemed")] * (THREADS - 1), statuses
+    assert CaseEvent.objects.filter(kind="voucher_redeemed").count() == 1
+    voucher.refresh_from_db()
+    assert voucher.redemption_order == later
+
+
+def test_approving_and_rejecting_through_the_api_at_once_decides_once(
+    agent, supervisor, supervisor2, order
+):
+    import json
+
+    offer = workflow.offer_propose(
+        case=flows.analyzing(agent, order), actor=agent, kind="voucher", amount="60"
+    )
+    statuses = []
+
+    def decide():
+        if threading.get_ident() % 2:
+            path, user, body = f"/api/offers/{offer.pk}/approve/", supervisor, {"note": "可以"}
+        else:
+            path, user, body = f"/api/offers/{offer.pk}/reject/", supervisor2, {"note": "不行"}
+        response = _api_client(user).post(path, json.dumps(body), content_type="application/json")
+        statuses.append((response.status_code, response.json().get("code")))
+
+    _api_client(supervisor), _api_client(supervisor2)
+    outcomes = race(decide)
+    assert outcomes == ["ok"] * THREADS, outcomes
+    assert sorted(statuses) == [(200, None)] + [(409, "offer_not_pending")] * (THREADS - 1)
+    decisions = CaseEvent.objects.filter(kind__in=["offer_approved", "offer_rejected"])
+    assert decisions.count() == 1
+
+
+def test_the_same_step_posted_from_the_page_at_once_succeeds_once(agent, order):
+    """Twenty browser tabs submit the confirm step: one moves the case, the
+    others are told it changed meanwhile (409), and nothing is written twice."""
+    from django.test import Client
+
+    case = flows.opened(agent, order)
+    answers = []
+
+    def submit():
+        client = Client()
+        client.force_login(agent)
+        response = client.post(
+            f"/cases/{case.number}/step/confirm/",
+            {"expected_state": "confirming", "demand": "退一半的钱", "description": "颜色不对"},
+        )
+        answers.append((response.status_code, response.content.decode()))
+
+    outcomes = race(submit)
+    assert outcomes == ["ok"] * THREADS, outcomes
+    statuses = sorted(status for status, _html in answers)
+    assert statuses == [302] + [409] * (THREADS - 1), statuses
+    assert all("changed meanwhile" in html for status, html in answers if status == 409)
+    assert Case.objects.get(pk=case.pk).state == CaseState.ANALYZING
     assert CaseEvent.objects.filter(case=case, transition="confirm").count() == 1

@@ -28,24 +28,22 @@ def process_step(request, case, step: Step) -> StepResult:
     """
     data = request.POST if request.method == "POST" else None
     form = step.form(case, request.user, data, request.FILES or None)
+    stale = data is not None and data.get("expected_state") != case.state
+    changed_meanwhile = _(
+        "This case changed meanwhile (it is now “%(state)s”): it has been reloaded; "
+        "check it and submit again."
+    ) % {"state": case.get_state_display()}
     try:
         require_available(step, case, request.user)  # PermissionDenied propagates: 403
     except StepNotAllowed as refused:
-        return StepResult(form, status=409, error=str(refused))
+        # A form sent from an older state is told why: the case moved on.
+        return StepResult(form, status=409, error=changed_meanwhile if stale else str(refused))
     if request.method != "POST":
         return StepResult(form)
     if request.POST.get("_insert_reply"):
         return StepResult(insert_quick_reply(request, case, step, form))
-    if request.POST.get("expected_state") != case.state:
-        return StepResult(
-            form,
-            status=409,
-            error=_(
-                "This case changed meanwhile (it is now “%(state)s”): it has been reloaded; "
-                "check it and submit again."
-            )
-            % {"state": case.get_state_display()},
-        )
+    if stale:
+        return StepResult(form, status=409, error=changed_meanwhile)
     if not form.is_valid():
         return StepResult(form, status=400)
     outcome = run_step(step, case, request.user, form)
