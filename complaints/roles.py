@@ -97,6 +97,7 @@ ADMIN_PERMISSIONS = [
     "change_webhookdelivery",
     "view_webhookattempt",
     "export_rootcauses",
+    "view_exportrecord",
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

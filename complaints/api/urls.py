@@ -26,6 +26,12 @@ urlpatterns = [
     path("vouchers/<str:code>/redeem/", views.VoucherRedeemView.as_view(), name="voucher_redeem"),
     path("reports/root-causes/", views.RootCauseReportView.as_view(), name="root_causes"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]

@@ -139,5 +139,6 @@ def reference_data(transactional_db):
         ("0016_seed_sla", "seed"),
         ("0016_seed_sla", "sync"),
         ("0018_sync_role_permissions", "sync"),
+        ("0020_admins_view_export_records", "sync"),
     ):
         getattr(importlib.import_module(f"complaints.migrations.{module}"), function)(apps, None)

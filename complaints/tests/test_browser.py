@@ -377,3 +377,55 @@ def test_the_api_docs_page_draws_from_local_assets(page, console_errors, live_se
     expect(page.locator("#operations-cases-cases_transition")).to_be_visible()
     assert all(url.startswith(live_server.url) for url in requested), requested
     assert console_errors == []
+
+
+def test_no_page_breaks_the_content_security_policy(page, live_server):
+    """Every page a supervisor-admin opens, the admin's case page and the
+    reports' charts included, runs under the policy without a violation."""
+    from types import SimpleNamespace
+
+    from complaints.models import Voucher
+
+    from . import flows
+    from .factories import ReviewFactory
+    from .test_page_roles import PAGES, _page_request
+
+    boss = UserFactory(username="boss", role="admin", is_staff=True, is_superuser=True)
+    case = flows.opened(boss, OrderFactory())
+    closed = flows.closed(boss, OrderFactory())
+    world = {
+        "case": case,
+        "closed": closed,
+        "voucher": Voucher.objects.get(offer__case=closed),
+        "review": ReviewFactory(),
+        "evidence": SimpleNamespace(pk=0),  # files are not pages
+    }
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    log_in(page, "boss")
+    paths = [
+        _page_request(name, world)
+        for name, (method, *_statuses) in PAGES.items()
+        if method == "GET" and "evidence" not in name and name.startswith("complaints:")
+    ]
+    paths += [
+        "/reports/root-causes/?from=2026-01-01&to=2026-12-31",
+        "/admin/",
+        f"/admin/complaints/case/{case.pk}/change/",
+        f"/admin/complaints/case/{case.pk}/step/confirm/",
+        "/admin/complaints/policyrule/add/",
+        "/admin/complaints/slacalendar/add/",
+        "/api/docs/",
+    ]
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    assert len(paths) > 20
+    assert violations == []

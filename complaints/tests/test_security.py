@@ -1,0 +1,192 @@
+"""Hardening that every page shares: CSRF on every POST, the security headers,
+a Content-Security-Policy the pages keep (no inline script or style)."""
+
+from html.parser import HTMLParser
+
+import pytest
+from django.test import Client
+
+from . import test_page_roles
+from .test_page_roles import PAGES, _admin_request, _admin_rows, _page_request, _state
+
+pytestmark = pytest.mark.django_db
+
+world = test_page_roles.world  # the same objects as the role matrix
+CSRF_SECRET = "k" * 32  # a well-formed token (cookie and header carry the same)
+
+
+def _all_paths(world):
+    """Every URL of the URLconf, resolved against the world's objects."""
+    from .test_api_roles import MATRIX as API
+    from .test_api_roles import _url as api_url
+
+    paths = {_page_request(name, world) for name in PAGES}
+    paths |= {_admin_request(name, world) for name in _admin_rows()}
+    paths |= {api_url(name, world) for name in API}
+    return sorted(paths)
+
+
+def _strict_client(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def _refused_for_csrf(response):
+    body = response.content.decode()
+    if response.wsgi_request.path == "/api/docs/":
+        # An HTML page of the API: DRF refuses (CSRF Failed) but renders only
+        # the status; the control test shows the token gets past it.
+        return response.status_code == 403 and body == "403 Forbidden"
+    return response.status_code == 403 and (
+        "CSRF verification failed" in body or "CSRF Failed" in body
+    )
+
+
+def test_every_post_without_a_csrf_token_is_refused(world, agent, admin_user):
+    """A forged form from another site, for every URL, as the case's agent and
+    as an admin: refused before any view runs, nothing changed."""
+    before = _state()
+    paths = _all_paths(world)
+    assert len(paths) > 200  # pages, the whole admin and the API
+    for user in (agent, admin_user):
+        client = _strict_client(user)
+        for path in paths:
+            response = client.post(path, {"text": "forged"})
+            if path.startswith("/api/offers/-5/"):  # the API's catch-all: no view at all
+                assert response.status_code == 404
+                continue
+            assert _refused_for_csrf(response), (user.username, path, response.content[:500])
+    assert _state() == before
+
+
+def test_with_the_token_the_same_posts_reach_their_views(world, agent, admin_user):
+    """The control: the refusal above is the CSRF check, not something else."""
+    for user in (agent, admin_user):
+        client = _strict_client(user)
+        client.cookies["csrftoken"] = CSRF_SECRET
+        for name, (method, *_statuses) in PAGES.items():
+            if method != "POST":
+                continue
+            path = _page_request(name, world)
+            response = client.post(path, {}, HTTP_X_CSRFTOKEN=CSRF_SECRET)
+            assert not _refused_for_csrf(response), (user.username, path)
+            if "logout" in name:
+                client.force_login(user)
+        docs = client.post("/api/docs/", {}, HTTP_X_CSRFTOKEN=CSRF_SECRET)
+        assert docs.status_code == 415  # past the CSRF check, refused by the view
+
+
+def test_every_page_carries_the_security_headers(world, admin_user, client):
+    client.force_login(admin_user)
+    for name, (method, *_statuses) in PAGES.items():
+        if method != "GET":
+            continue
+        response = client.get(_page_request(name, world))
+        assert response["X-Frame-Options"] == "DENY", name
+        assert response["X-Content-Type-Options"] == "nosniff", name
+        assert response["Referrer-Policy"] == "same-origin", name
+        policy = _policy(response)
+        assert policy["script-src"] == ["'self'"], name
+        assert policy["style-src"] == ["'self'"], name
+        assert policy["frame-ancestors"] == ["'none'"], name
+        assert policy["object-src"] == ["'none'"], name
+
+
+def _policy(response):
+    header = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in header and "unsafe-eval" not in header
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+class _InlineCode(HTMLParser):
+    """Collects what a strict policy would block: inline scripts, event
+    handler attributes, style attributes and elements, javascript: links."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+        self._script = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for attr, value in attrs.items():
+            if attr.startswith("on") or attr == "style":
+                self.found.append(f"<{tag} {attr}=…>")
+            if attr in ("href", "src", "action") and (value or "").strip().lower().startswith(
+                "javascript:"
+            ):
+                self.found.append(f"<{tag} {attr}=javascript:…>")
+        if tag == "style":
+            self.found.append("<style>")
+        if tag == "script":
+            data_block = attrs.get("type", "").lower() in ("application/json", "text/template")
+            self._script = None if attrs.get("src") or data_block else tag
+
+    def handle_data(self, data):
+        if self._script and data.strip():
+            self.found.append(f"<script>{data.strip()[:40]}…")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._script = None
+
+
+def _inline_code(html):
+    parser = _InlineCode()
+    parser.feed(html)
+    return parser.found
+
+
+def test_the_parser_finds_inline_code():
+    html = (
+        '<p onclick="x()">a</p><div style="color:red"></div><style>p{}</style>'
+        '<script>alert(1)</script><script src="/a.js"></script>'
+        '<script type="application/json">{"a": 1}</script><a href="javascript:go()">x</a>'
+    )
+    assert len(_inline_code(html)) == 5
+
+
+def test_no_page_holds_inline_script_or_style(world, agent, supervisor, admin_user):
+    """What the policy forbids is absent from every page each role can open,
+    the admin's pages included."""
+    admin_user.is_superuser = True  # every admin page, whatever the role allows
+    admin_user.save(update_fields=["is_superuser"])
+    pages = {}
+    for user in (agent, supervisor, admin_user):
+        client = Client()
+        client.force_login(user)
+        for name, (method, *_statuses) in PAGES.items():
+            if method == "GET" and "logout" not in name:
+                pages[(user.username, name)] = (client, _page_request(name, world))
+        for name, (method, *_statuses) in _admin_rows().items():
+            if method == "GET":
+                pages[(user.username, f"admin:{name}")] = (client, _admin_request(name, world))
+    checked = 0
+    for key, (client, path) in pages.items():
+        response = client.get(path)
+        if response.status_code != 200 or "text/html" not in response["Content-Type"]:
+            continue
+        checked += 1
+        assert _inline_code(response.content.decode()) == [], key
+    assert checked > 150
+
+
+def test_the_session_cookie_is_httponly_lax_and_secure_in_production(agent, settings):
+    from .test_project import SECRET, _settings_in_subprocess
+
+    show = (
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE)"
+    )
+    production = _settings_in_subprocess("-c", show, DEBUG="0", SECRET_KEY=SECRET)
+    assert production.stdout.split() == ["True", "True", "True", "Lax"], production.stderr
+    # ... and a real login answers with exactly those flags.
+    settings.SESSION_COOKIE_SECURE = True
+    client = Client()
+    response = client.post(
+        "/accounts/login/", {"username": agent.username, "password": "pw-for-tests-only"}
+    )
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
