@@ -14,6 +14,7 @@ BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (s
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "complaints",
 ]
 
@@ -94,10 +96,30 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "complaints.security.RefusedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Logins go through django-axes first: after AXES_FAILURE_LIMIT failures for
+# one user name from one address, that pair is locked out for
+# AXES_COOLOFF_MINUTES (a 429 page); a success resets the count. Locking by
+# the pair, not the address alone, keeps a shop's office (one address for
+# every agent) working while someone mistypes.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "complaints.security.locked_out"
+AXES_CLIENT_IP_CALLABLE = "complaints.security.client_ip"
+AXES_VERBOSE = False  # casetracker.access logs the failures (complaints/security.py)
 
 ROOT_URLCONF = "casetracker.urls"
 
@@ -211,7 +233,8 @@ SPECTACULAR_SETTINGS = {
 # HTTPS in production (off with DEBUG). Behind a proxy that ends TLS, set
 # BEHIND_PROXY=1 so Django trusts its X-Forwarded-Proto header; a proxy that
 # redirects to HTTPS itself may turn SECURE_SSL_REDIRECT off.
-if env_bool("BEHIND_PROXY"):
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
@@ -286,4 +309,18 @@ CASETRACKER = {
     "SERIAL_COMPLAINANT_DAYS": int(os.environ.get("CASETRACKER_SERIAL_DAYS", "90")),
     "VOUCHER_VALIDITY_DAYS": int(os.environ.get("CASETRACKER_VOUCHER_DAYS", "30")),
     "EVIDENCE_MAX_BYTES": int(os.environ.get("CASETRACKER_EVIDENCE_MAX_BYTES", str(10 * 2**20))),
+}
+
+# Logs go to standard error (the process manager keeps them). casetracker.access
+# has a line for every refused request and failed login (complaints/security.py).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "casetracker.access": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -8,7 +8,7 @@ class ComplaintsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import webhooks
+        from . import security, webhooks  # noqa: F401  (security: its signal receivers)
         from .signals import case_event_recorded
 
         case_event_recorded.connect(webhooks.record_deliveries, dispatch_uid="webhook_outbox")

@@ -102,6 +102,11 @@ ADMIN_PERMISSIONS = [
     "auth.add_user",
     "auth.change_user",
     "auth.view_group",
+    # Login throttling (django-axes): read the logs, unlock by deleting attempts.
+    "axes.view_accessattempt",
+    "axes.delete_accessattempt",
+    "axes.view_accesslog",
+    "axes.view_accessfailurelog",
 ]
 
 ROLE_PERMISSIONS = {

@@ -140,5 +140,6 @@ def reference_data(transactional_db):
         ("0016_seed_sla", "sync"),
         ("0018_sync_role_permissions", "sync"),
         ("0020_admins_view_export_records", "sync"),
+        ("0021_admins_read_login_throttling", "sync"),
     ):
         getattr(importlib.import_module(f"complaints.migrations.{module}"), function)(apps, None)

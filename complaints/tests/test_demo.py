@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Count
+from django.test import RequestFactory
 
 from complaints import workflow
 from complaints.models import (
@@ -62,7 +63,8 @@ def test_demo_fixture_loads_on_a_fresh_database(settings):
     assert_demo_shop()
     admin1 = get_user_model().objects.get(username="admin1")
     assert admin1.is_staff and admin1.is_superuser
-    assert authenticate(username="agent1", password="demo12345") is not None
+    login = RequestFactory().post("/accounts/login/")  # django-axes wants the request
+    assert authenticate(login, username="agent1", password="demo12345") is not None
 
 
 def test_work_continues_on_the_loaded_demo(settings):

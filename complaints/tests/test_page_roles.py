@@ -101,6 +101,9 @@ ADMIN_MODELS = {
     "auth.User": ("", "", "", "va"),
     "django_tasks_database.DBTaskResult": ("", "", "", "v"),
     "authtoken.TokenProxy": ("", "", "", "vad"),
+    "axes.AccessAttempt": ("", "", "", "vd"),  # deleting one unlocks that login
+    "axes.AccessLog": ("", "", "", "v"),
+    "axes.AccessFailureLog": ("", "", "", "v"),
     "complaints.Customer": ("va", "va", "va", "va"),
     "complaints.Order": ("va", "va", "va", "va"),
     "complaints.OrderItem": ("va", "va", "va", "va"),
@@ -221,6 +224,9 @@ def world(agent, agent2, supervisor, admin_user, outsider, settings, tmp_path):
         endpoint=endpoint, event_type="case.opened", event_id="e-1", payload={}
     )
     Token.objects.create(user=agent)
+    login = Client()  # a failed and a good login: django-axes' records
+    login.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
+    login.post("/accounts/login/", {"username": agent.username, "password": "pw-for-tests-only"})
     settings.TASKS = DATABASE_TASKS
     tasks.expire_vouchers.enqueue()  # a task row for the admin's task list
     voucher = Voucher.objects.get(offer__case=closed)

@@ -1,6 +1,7 @@
 """Hardening that every page shares: CSRF on every POST, the security headers,
 a Content-Security-Policy the pages keep (no inline script or style)."""
 
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -190,3 +191,102 @@ def test_the_session_cookie_is_httponly_lax_and_secure_in_production(agent, sett
     assert response.status_code == 302
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+
+
+def _log_in(client, username, password, address="10.0.0.7"):
+    return client.post(
+        "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_wrong_passwords_lock_the_login_for_a_while(agent, agent2, caplog, settings):
+    """Five wrong passwords lock that user name from that address for the
+    cool-off, even with the right password; others keep working."""
+    import time_machine
+    from django.utils import timezone
+
+    right = "pw-for-tests-only"
+    client = Client()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert _log_in(client, agent.username, "guess").status_code == 200
+        locked = _log_in(client, agent.username, "guess")
+        assert locked.status_code == 429
+        assert "Too many failed logins" in locked.content.decode()
+        assert "15 minutes" in locked.content.decode()
+        assert _log_in(client, agent.username, right).status_code == 429  # still paused
+        assert "_auth_user_id" not in client.session
+        # Another agent in the same office, and the same agent elsewhere, log in.
+        assert _log_in(Client(), agent2.username, right).status_code == 302
+        assert _log_in(Client(), agent.username, right, address="10.0.0.8").status_code == 302
+        clock.shift(settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
+        assert _log_in(client, agent.username, right).status_code == 302
+    failures = [r.getMessage() for r in caplog.records if r.name == "casetracker.access"]
+    assert f"failed login for '{agent.username}' from 10.0.0.7" in failures
+    assert any(m.startswith("refused 429 POST /accounts/login/") for m in failures)
+
+
+def test_a_good_login_resets_the_count(agent, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _log_in(client, agent.username, "guess")
+    assert _log_in(client, agent.username, "pw-for-tests-only").status_code == 302
+    client.logout()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _log_in(client, agent.username, "guess").status_code == 200  # counting anew
+
+
+def test_an_admin_unlocks_a_login_by_deleting_its_attempts(agent, admin_user, settings):
+    from axes.models import AccessAttempt
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _log_in(Client(), agent.username, "guess")
+    assert _log_in(Client(), agent.username, "pw-for-tests-only").status_code == 429
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    staff = Client()
+    staff.force_login(admin_user)
+    attempt = AccessAttempt.objects.get(username=agent.username)
+    response = staff.post(
+        f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert _log_in(Client(), agent.username, "pw-for-tests-only").status_code == 302
+
+
+def test_refused_requests_are_logged_with_who_and_why(agent, outsider, order, caplog, client):
+    from rest_framework.authtoken.models import Token
+
+    from . import flows
+
+    client.force_login(agent)
+    assert client.get("/approvals/").status_code == 403
+    assert client.get("/api/cases/", HTTP_AUTHORIZATION="Token nonsense").status_code == 401
+    case = flows.opened(agent, order)
+    token = Token.objects.create(user=outsider).key
+    assert (
+        client.post(
+            f"/api/cases/{case.number}/notes/",
+            '{"text": "x"}',
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {token}",
+        ).status_code
+        == 403
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == "casetracker.access"]
+    assert lines[0].startswith("refused 403 GET /approvals/ for agent_a (agent) from 127.0.0.1")
+    assert lines[1].startswith("refused 401 GET /api/cases/ for anonymous from 127.0.0.1")
+    assert lines[2].startswith(
+        f"refused 403 POST /api/cases/{case.number}/notes/ for outsider (no role)"
+    )
+    assert len(lines) == 3  # the successful requests are not logged
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(settings, rf):
+    from complaints.security import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+    settings.BEHIND_PROXY = False
+    assert client_ip(request) == "10.1.1.1"  # a client's header is not trusted
+    settings.BEHIND_PROXY = True
+    assert client_ip(request) == "203.0.113.9"  # the entry our proxy added
