@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from . import workflow
-from .forms import NewCaseForm
+from .forms import AdminLoginForm, NewCaseForm
 from .models import (
     BusinessHours,
     Case,
@@ -483,6 +483,7 @@ class ExportRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 admin.site.site_header = gettext_lazy("casetracker")
+admin.site.login_form = AdminLoginForm
 admin.site.site_title = gettext_lazy("casetracker")
 
 

@@ -3,7 +3,10 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -516,3 +519,23 @@ class ReportForm(StyledFormMixin, forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise forms.ValidationError(_("The period ends before it starts."), code="period")
         return data
+
+
+class BoundedUsernameMixin:
+    """Django's login forms set the user name's max_length after building the
+    field, so the length is never checked and any text reaches authenticate()
+    (and the login-throttling log, whose column it overflows on PostgreSQL).
+    Check it before anything is looked up."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length or 150))
+
+
+class LoginForm(BoundedUsernameMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(BoundedUsernameMixin, AdminAuthenticationForm):
+    pass

@@ -19,8 +19,9 @@ log = logging.getLogger("casetracker.access")
 REFUSED = {401, 403, 429}
 
 
-def client_ip(request) -> str:
-    """The client's address. Behind one proxy (BEHIND_PROXY) it is the last
+def client_ip(request) -> str | None:
+    """The client's address (None when the request has none, as for a login
+    made in code). Behind one proxy (BEHIND_PROXY) it is the last
     X-Forwarded-For entry, the one our proxy added: a client can forge only
     the entries before it."""
     if getattr(settings, "BEHIND_PROXY", False):
@@ -28,7 +29,7 @@ def client_ip(request) -> str:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
             return hops[-1]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def _who(user) -> str:
@@ -54,7 +55,7 @@ class RefusedAccessLogMiddleware:
                 request.method,
                 request.get_full_path()[:300],
                 _who(getattr(request, "user", None)),
-                client_ip(request),
+                client_ip(request) or "unknown",
                 reason[:300],
             )
         return response
@@ -96,5 +97,5 @@ def log_failed_login(sender, credentials, request=None, **kwargs):
     log.warning(
         "failed login for %r from %s",
         str(credentials.get("username", ""))[:150],
-        client_ip(request) if request is not None else "unknown",
+        (client_ip(request) if request is not None else None) or "unknown",
     )
