@@ -13,7 +13,7 @@ PORT ?= 8000
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint messages translations screenshots bench-reports demo-fixture clean
+.PHONY: help run serve test lint messages translations screenshots bench-reports demo-fixture clean
 
 # Install Debian packages the first time they are needed (CI starts fresh).
 # Usage: $(call apt_install,command-to-check,package)
@@ -29,6 +29,7 @@ endef
 help:
 	@echo "make run    set up .venv, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   set up .venv with the test tools and run every check"
+	@echo "make serve  production-style: gunicorn + WhiteNoise + task worker, DEBUG off (README)"
 
 # Find a Python >= 3.12: the version named in .python-version (pyenv), then
 # python3.13, python3.12, python3 on PATH.
@@ -74,6 +75,11 @@ run: $(VENV)/.runtime-installed .env messages
 	@echo "Demo logins (local demo only): agent1, agent2, supervisor1, admin1 — password demo12345"
 	@echo "Open http://$(HOST):$(PORT)/ — the API's docs: /api/docs/ (a token: .venv/bin/python manage.py issue_token agent1)"
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+# Production-style run: settings from the environment (README "Running in
+# production"); BIND=0.0.0.0:8000 to listen beyond this machine.
+serve: $(VENV)/.runtime-installed messages
+	PYTHON=$(PY) bin/serve
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

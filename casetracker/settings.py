@@ -183,7 +183,17 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Production serves the collected files under content-hashed names,
+# compressed, cached for a year (WhiteNoise); development serves them as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 # WhiteNoise serves static files in every mode; until collectstatic has run it
 # finds them where they live (production runs collectstatic: see README).
 WHITENOISE_USE_FINDERS = True

@@ -78,3 +78,74 @@ def test_the_deploy_check_passes_with_production_settings():
     )  # fmt: skip
     assert weakened.returncode != 0
     assert "SESSION_COOKIE_SECURE" in weakened.stderr
+
+
+def test_make_serve_runs_gunicorn_with_whitenoise_and_debug_off(tmp_path):
+    """bin/serve (make serve) on a fresh database: migrates, collects static
+    files, serves pages and hashed, compressed static files, hides errors."""
+    import os
+    import re
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(
+        PYTHON=sys.executable,
+        BIND=f"127.0.0.1:{port}",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        STATIC_ROOT=str(tmp_path / "static"),
+        SECRET_KEY=SECRET,
+        WEB_CONCURRENCY="2",
+    )
+    server = subprocess.Popen(
+        ["bin/serve"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path, **headers):
+        request = urllib.request.Request(base + path, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    try:
+        for _ in range(240):  # migrations on a fresh database take a while
+            try:
+                status, headers, body = get("/accounts/login/")
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(0.25)
+        else:
+            raise AssertionError("bin/serve did not answer")
+        assert status == 200 and headers["Server"] == "gunicorn"
+        assert "Content-Security-Policy" in headers
+        css = re.search(rb'href="(/static/complaints/app\.[0-9a-f]{12}\.css)"', body)
+        assert css, "static files are not served under hashed names"
+        status, headers, _ = get(css.group(1).decode(), **{"Accept-Encoding": "gzip"})
+        assert status == 200 and headers.get("Content-Encoding") == "gzip"
+        assert "immutable" in headers["Cache-Control"]
+        status, _, body = get("/cases/C-0/nothing/here/")
+        assert status in (302, 404) and b"Traceback" not in body  # no debug page
+        status, _, body = get("/api/cases/")
+        assert status == 401
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert "Booting worker" in output and "Traceback" not in output, output

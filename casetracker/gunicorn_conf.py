@@ -1,0 +1,26 @@
+"""gunicorn's settings for ``make serve`` (bin/serve), from the environment.
+
+BIND             address:port (default 127.0.0.1:8000)
+WEB_CONCURRENCY  worker processes (default 2 x CPUs + 1, at most 9)
+WEB_THREADS      threads per worker (default 4)
+FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-* headers gunicorn trusts
+
+Every worker is a separate process sharing nothing but the database: a shop
+that outgrows one machine runs more of them on more machines.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9)))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = 60  # an export streams; nothing else comes close
+graceful_timeout = 30
+max_requests = 5000  # recycle workers now and then, not all at once
+max_requests_jitter = 500
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "casetracker"
