@@ -13,7 +13,7 @@ PORT ?= 8000
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run serve test lint messages translations screenshots bench-reports demo-fixture clean
+.PHONY: help run serve test lint messages translations screenshots bench bench-reports demo-fixture clean
 
 # Install Debian packages the first time they are needed (CI starts fresh).
 # Usage: $(call apt_install,command-to-check,package)
@@ -112,7 +112,14 @@ screenshots: $(VENV)/.dev-installed .env messages
 	  $$SUDO apt-get install -y -q fonts-noto-cjk >/dev/null; }
 	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q complaints/tests/test_screenshots.py
 
-# Root-cause report and CSV export at scale (not part of make test).
+# The benchmark (not part of make test): a throwaway PostgreSQL cluster filled
+# with 100k, then 1M synthetic cases; every page against its floor (bench/run.py,
+# results in bench/results.json and docs/PERFORMANCE.md). SIZES=20000 for a quick run.
+bench: $(VENV)/.dev-installed .env
+	PYTHON=$(PY) PG_OPTIONS="-c shared_buffers=512MB -c work_mem=32MB" bin/with-postgres \
+	  $(PY) bench/run.py --sizes $${SIZES:-100000,1000000}
+
+# Root-cause report and CSV export at scale on SQLite (not part of make test).
 bench-reports: $(VENV)/.dev-installed .env
 	$(PY) bench/reports.py --cases $${CASES:-100000}
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from ..paging import due_key, priority_key
 from .case_rules import (
     accepted_offer_cleared,
     demand_recorded,
@@ -300,6 +301,25 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["resolution_due"], name="case_resolution_due"),
             models.Index(fields=["due_at"], name="case_due_at"),
             models.Index(fields=["created_at"], name="case_created"),
+            # The queues' keyset pages (complaints/paging.py): open cases in
+            # due order, per assignee ("mine", "unassigned") and for the team.
+            models.Index(
+                F("assignee"),
+                due_key(),
+                priority_key(),
+                F("created_at"),
+                F("id"),
+                name="case_queue_assignee_due",
+                condition=Q(state__in=OPEN_STATES),
+            ),
+            models.Index(
+                due_key(),
+                priority_key(),
+                F("created_at"),
+                F("id"),
+                name="case_queue_due",
+                condition=Q(state__in=OPEN_STATES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -107,3 +107,40 @@ def test_performance_query_count_does_not_grow(client, supervisor, agent, agent2
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("complaints:performance"))
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_generate_data_fills_a_realistic_shop(client):
+    """The benchmark data: 80% closed, about ten events per case, skewed load,
+    and a database the application keeps working on afterwards."""
+    from django.core.management import call_command
+    from django.db.models import Count
+
+    from complaints.models import Case, CaseEvent, Customer, Review
+
+    from . import flows
+    from .factories import OrderFactory, UserFactory
+
+    call_command("generate_data", cases=400, agents=20, batch=150, no_progress=True)
+    cases = Case.objects.filter(number__startswith="S-")
+    assert cases.count() == 400
+    closed = cases.filter(state="closed").count()
+    assert 0.7 < closed / 400 < 0.9
+    assert set(cases.values_list("state", flat=True)) >= {"closed", "confirming", "analyzing"}
+    events = CaseEvent.objects.filter(case__in=cases).count()
+    assert 8 < events / 400 < 12
+    assert CaseEvent.objects.filter(kind="transition", to_state="closed").count() == closed
+    loads = sorted(
+        cases.exclude(assignee=None)
+        .values("assignee")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+    assert len(loads) == 20 and loads[-1] > 3 * loads[0]  # a few carry much more
+    assert Customer.objects.count() < 400  # some customers come back
+    assert Review.objects.filter(cases__in=cases).count() == cases.filter(source="review").count()
+    # The ids continue after the loaded rows: the workflow opens a case as usual.
+    agent = UserFactory(username="after_bench", role="agent")
+    case = flows.opened(agent, OrderFactory())
+    assert case.pk > cases.order_by("-pk").first().pk
+    client.force_login(agent.__class__.objects.get(username="bench_agent0"))
+    assert client.get("/queue/mine/").status_code == 200

@@ -164,15 +164,69 @@ def test_a_bad_filter_value_is_a_form_error(client, agent, spread):
     assert "Enter a valid date" in response.content.decode()
 
 
-def test_pages_of_25(client, agent, customer):
+def _numbers(response):
+    return [case.number for case in response.context["page"]]
+
+
+@pytest.mark.parametrize("sort", ["due", "priority", "created", "oldest"])
+def test_pages_follow_each_other_by_cursor_in_every_sort(client, agent, customer, sort):
+    """Keyset pages: next and previous walk the exact order of the whole
+    list (ties, and cases without a due time, included), with no offset."""
+    from complaints.paging import CASE_SORTS
+
     order = OrderFactory(customer=customer)
-    for _ in range(27):
+    cases = [flows.opened(agent, order) for _ in range(57)]
+    now = timezone.now()
+    for n, case in enumerate(cases):  # ties in due time and priority; some with none
+        due = None if n % 7 == 0 else now + timedelta(hours=n % 5)
+        Case.objects.filter(pk=case.pk).update(due_at=due, priority=1 + n % 3)
+    client.force_login(agent)
+    ordered = CASE_SORTS[sort].apply(Case.objects.filter(assignee=agent))
+    expected = [case.number for case in ordered]
+    assert len(set(expected)) == 57
+
+    pages, response = [], client.get(queue_url("mine", sort=sort))
+    while True:
+        pages.append(_numbers(response))
+        cursor = response.context["page"].next_cursor
+        if not cursor:
+            break
+        response = client.get(queue_url("mine", sort=sort, after=cursor))
+    assert [len(p) for p in pages] == [25, 25, 7]
+    assert [number for page in pages for number in page] == expected
+    html = response.content.decode()
+    assert 'rel="prev"' in html and 'rel="next"' not in html
+
+    back = client.get(queue_url("mine", sort=sort, before=response.context["page"].previous_cursor))
+    assert _numbers(back) == pages[1]
+    assert response.context["count"] == 57 and not response.context["count_capped"]
+
+
+def test_a_broken_cursor_shows_the_first_page(client, agent, customer):
+    order = OrderFactory(customer=customer)
+    for _ in range(3):
         flows.opened(agent, order)
     client.force_login(agent)
-    first = client.get(queue_url("mine"))
-    assert len(first.context["page"]) == 25
-    second = client.get(queue_url("mine", page=2))
-    assert len(second.context["page"]) == 2
+    first = _numbers(client.get(queue_url("mine")))
+    for cursor in ("garbage", "W10", "WyJ4Il0", "bnVsbA"):
+        response = client.get(queue_url("mine", after=cursor))
+        assert response.status_code == 200 and _numbers(response) == first
+
+
+def test_the_count_stops_at_the_cap(client, agent, customer, monkeypatch):
+    from complaints import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    order = OrderFactory(customer=customer)
+    for _ in range(7):
+        flows.opened(agent, order)
+    client.force_login(agent)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(queue_url("mine"))
+    assert response.context["count"] == 5 and response.context["count_capped"]
+    assert "More than 5 cases" in response.content.decode()
+    counts = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 6" in sql.upper() for sql in counts if "complaints_case" in sql)
 
 
 def _queries(client, url):

@@ -2,7 +2,6 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ..filters import CaseFilter
 from ..forms import BulkForm
 from ..models.case_rules import may_list_queue
+from ..paging import CASE_SORTS, capped_count, keyset_page
 from ..queries import QUEUES, case_queue
 
 QUEUE_TITLES = {
@@ -42,9 +42,18 @@ def queue(request, name):
     data.setdefault("sort", "due")
     filterset = CaseFilter(data, queryset=case_queue(name, user=request.user))
     cases = filterset.qs
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    sort = filterset.form.cleaned_data.get("sort") if filterset.is_valid() else None
+    page = keyset_page(
+        cases,
+        CASE_SORTS[sort or "due"],
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+    )
+    count, more = capped_count(cases)
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "after", "before"):
+        query.pop(key, None)
     return render(
         request,
         "complaints/queue.html",
@@ -53,6 +62,8 @@ def queue(request, name):
             "title": QUEUE_TITLES[name],
             "filter": filterset,
             "page": page,
+            "count": count,
+            "count_capped": more,
             "query": query.urlencode(),
             "now": timezone.now(),
             "queues": [(key, QUEUE_TITLES[key]) for key in QUEUES],

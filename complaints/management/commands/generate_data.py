@@ -1,8 +1,16 @@
-"""Synthetic data at scale for benchmarks: customers, orders, cases with root
-causes, executed offers and first contacts, written with bulk inserts.
+"""Synthetic data at scale for benchmarks and load tests.
 
-The rows are plausible but do not go through the workflow (no audit events):
-use them to measure queries and exports, never as a demo.
+    python manage.py generate_data --cases 1000000
+
+Writes customers (some complain repeatedly), orders with items, reviews for
+the cases that came from one, and cases across the routine: 80% closed, the
+rest spread over the open states, each with the events of the steps it went
+through (about ten per closed case), its offer, voucher and contacts. The
+load is skewed across --agents agents (a few carry much more than others).
+
+Rows are written in batches with explicit ids: PostgreSQL gets them through
+COPY (psycopg), other databases through bulk inserts. The rows are plausible
+but do not go through the workflow: use them to measure, never as a demo.
 """
 
 import random
@@ -12,119 +20,350 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from complaints.models import (
     Case,
+    CaseEvent,
     Contact,
     Customer,
     Offer,
     Order,
     OrderItem,
+    Review,
     RootCauseCategory,
+    Voucher,
 )
 
-BATCH = 5000
 SKUS = [f"SKU-{n:03d}" for n in range(60)]
 COURIERS = ["中通快递", "圆通速递", "顺丰速运", "韵达快递", "申通快递", "京东物流"]
 SUPPLIERS = ["杭州织造", "广州棉品", "东莞牛仔厂", "宁波毛纺", "桐乡针织"]
+SUMMARIES = ["颜色与图片不符", "尺码偏小", "快递太慢", "包裹破损", "少发配件", "质量问题"]
+# The routine's steps: (transition, from, to). A case in state S went through
+# the steps up to S; closed cases through all of them.
+ROUTINE = [
+    ("confirm", "confirming", "analyzing"),
+    ("propose", "analyzing", "proposing"),
+    ("accept", "proposing", "executing"),
+    ("mark_executed", "executing", "verifying"),
+    ("satisfied", "verifying", "root_cause"),
+    ("close", "root_cause", "closed"),
+]
+OPEN_SPREAD = ["confirming"] * 4 + ["analyzing"] * 3 + ["proposing", "executing", "verifying"]
+MODELS = [Customer, Order, OrderItem, Review, Case, Offer, Voucher, Contact, CaseEvent]
+
+
+class Loader:
+    """Append rows (dicts of attname -> value) to tables, with explicit ids."""
+
+    def __init__(self):
+        self.copy = connection.vendor == "postgresql"
+        self.next_id = {}
+        for model in MODELS:
+            top = model.objects.aggregate(top=Max("pk"))["top"] or 0
+            self.next_id[model] = top + 1
+        self.columns = {
+            model: [f for f in model._meta.concrete_fields if not f.primary_key] for model in MODELS
+        }
+        # COPY takes Python values as they are, except JSON (psycopg's Jsonb).
+        self.adapt = {
+            model: [f.get_db_prep_save if f.get_internal_type() == "JSONField" else None
+                    for f in self.columns[model]]
+            for model in MODELS
+        }  # fmt: skip
+        self.defaults = {
+            model: {f.attname: f.get_default() for f in self.columns[model]} for model in MODELS
+        }
+
+    def new_id(self, model):
+        value = self.next_id[model]
+        self.next_id[model] += 1
+        return value
+
+    def write(self, model, rows):
+        if not rows:
+            return
+        fields = self.columns[model]
+        if self.copy:
+            names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+            table = connection.ops.quote_name(model._meta.db_table)
+            sql = f"COPY {table} (id, {names}) FROM STDIN"
+            pairs = list(zip([f.attname for f in fields], self.adapt[model], strict=True))
+            defaults = self.defaults[model]
+            with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+                for row in rows:
+                    values = defaults | row
+                    copy.write_row(
+                        [row["id"]]
+                        + [
+                            adapt(values[name], connection) if adapt else values[name]
+                            for name, adapt in pairs
+                        ]
+                    )
+        else:
+            model.objects.bulk_create(
+                [model(**(self.defaults[model] | row)) for row in rows], batch_size=2000
+            )
+
+    def finish(self):
+        if self.copy:  # the id sequences continue after the explicit ids
+            with connection.cursor() as cursor:
+                for model in MODELS:
+                    table = model._meta.db_table
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                    )
+                    cursor.execute(f"ANALYZE {table}")
 
 
 class Command(BaseCommand):
-    help = "Generate N synthetic closed cases (with orders, offers, contacts) for benchmarks."
+    help = "Generate N synthetic cases with customers, orders, reviews and events."
 
     def add_arguments(self, parser):
         parser.add_argument("--cases", type=int, default=10_000)
+        parser.add_argument("--agents", type=int, default=200)
         parser.add_argument("--days", type=int, default=365, help="Spread over this many days.")
+        parser.add_argument("--closed", type=float, default=0.8, help="Share of closed cases.")
+        parser.add_argument("--batch", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
         from tqdm import tqdm
 
-        rng = random.Random(options["seed"])
-        total = options["cases"]
-        agents = self._agents()
-        leaves = list(RootCauseCategory.objects.leaves())
-        now = timezone.now()
+        self.rng = random.Random(options["seed"])
+        self.options = options
+        self.agents = self._agents(options["agents"])
+        # Skewed load: agent k gets a share proportional to 1 / (k + 1) ** 0.7.
+        self.weights = [1 / (rank + 1) ** 0.7 for rank in range(len(self.agents))]
+        self.leaves = list(RootCauseCategory.objects.leaves().values_list("pk", flat=True))
+        self.now = timezone.now()
+        loader = Loader()
         start = Case.objects.filter(number__startswith="S-").count()
-        bar = tqdm(total=total, unit="cases", disable=options["no_progress"])
-        for first in range(start, start + total, BATCH):
-            size = min(BATCH, start + total - first)
+        total = options["cases"]
+        bar = tqdm(total=total, unit="cases", disable=options["no_progress"], smoothing=0.1)
+        for first in range(start, start + total, options["batch"]):
+            size = min(options["batch"], start + total - first)
             with transaction.atomic():
-                self._batch(rng, first, size, agents, leaves, now, options["days"])
+                self._batch(loader, first, size)
             bar.update(size)
         bar.close()
+        loader.finish()
         self.stdout.write(f"{total} synthetic cases written ({start + total} in all).")
 
-    def _agents(self):
+    def _agents(self, count):
+        from django.contrib.auth.hashers import make_password
+
         group = Group.objects.get(name="agent")
+        User = get_user_model()
+        password = make_password("bench-password")  # the load test logs in with it
+        existing = {u.username: u for u in User.objects.filter(username__startswith="bench_agent")}
         agents = []
-        for n in range(8):
-            user, created = get_user_model().objects.get_or_create(username=f"bench_agent{n}")
-            if created:
-                user.set_unusable_password()
-                user.save()
+        for n in range(count):
+            user = existing.get(f"bench_agent{n}")
+            if user is None:
+                user = User.objects.create(username=f"bench_agent{n}", password=password)
                 user.groups.add(group)
-            agents.append(user)
+            agents.append(user.pk)
         return agents
 
-    def _batch(self, rng, first, size, agents, leaves, now, days):
-        customers = Customer.objects.bulk_create(
-            Customer(marketplace="taobao", buyer_id=f"bench_buyer_{first + n}") for n in range(size)
-        )
-        opened = [now - timedelta(minutes=rng.randint(60, days * 1440)) for _ in range(size)]
-        orders = Order.objects.bulk_create(
-            Order(
-                marketplace="taobao", number=f"BENCH{first + n:09d}", customer=customer,
-                paid_total=Decimal(rng.randint(50, 900)), paid_at=when - timedelta(days=5),
-                delivered_at=when - timedelta(days=2), courier=rng.choice(COURIERS),
-            )
-            for n, (customer, when) in enumerate(zip(customers, opened, strict=True))
-        )  # fmt: skip
-        OrderItem.objects.bulk_create(
-            OrderItem(order=order, sku=rng.choice(SKUS), title="商品", quantity=1,
-                      unit_price=order.paid_total, supplier=rng.choice(SUPPLIERS))
-            for order in orders
-        )  # fmt: skip
-        cases = []
-        for n, (order, when) in enumerate(zip(orders, opened, strict=True)):
-            leaf = rng.choice(leaves)
-            paid = Decimal(rng.choice([5, 10, 20]))
-            cases.append(
-                Case(
-                    number=f"S-{first + n:09d}",
-                    source=rng.choice(["chat", "phone", "review"]),
-                    customer_id=order.customer_id,
-                    order=order,
-                    summary="synthetic",
-                    demand="synthetic",
-                    category=leaf,
-                    root_cause=leaf,
-                    root_cause_sku=rng.choice(SKUS),
-                    root_cause_courier=order.courier,
-                    root_cause_supplier=rng.choice(SUPPLIERS),
-                    priority=2,
-                    assignee=rng.choice(agents),
-                    created_at=when,
-                    first_response_at=when + timedelta(seconds=rng.randint(10, 7200)),
-                    closed_at=when + timedelta(hours=rng.randint(2, 200)),
-                    customer_satisfied=rng.random() < 0.85,
-                    satisfaction_score=rng.randint(2, 5),
-                    compensation_cost=paid,
+    def _batch(self, loader, first, size):
+        rng, now, days = self.rng, self.now, self.options["days"]
+        rows = {model: [] for model in MODELS}
+        customers = []
+        for n in range(size):
+            # About one case in five comes from a customer seen before.
+            if customers and rng.random() < 0.2:
+                customer_id = rng.choice(customers)
+            else:
+                customer_id = loader.new_id(Customer)
+                customers.append(customer_id)
+                rows[Customer].append(
+                    {
+                        "id": customer_id,
+                        "marketplace": "taobao",
+                        "buyer_id": f"bench_buyer_{first + n}",
+                        "phone": f"139{first + n:08d}"[-11:],
+                        "created_at": now - timedelta(days=days + 30),
+                    }
                 )
+            opened = now - timedelta(minutes=rng.randint(60, days * 1440))
+            closed = rng.random() < self.options["closed"]
+            state = "closed" if closed else rng.choice(OPEN_SPREAD)
+            agent = rng.choices(self.agents, self.weights)[0]
+            if state == "confirming" and rng.random() < 0.25:
+                agent = None  # new, waiting in the unassigned queue
+            order_id = loader.new_id(Order)
+            paid = Decimal(rng.randint(50, 900))
+            courier = rng.choice(COURIERS)
+            rows[Order].append(
+                {
+                    "id": order_id,
+                    "marketplace": "taobao",
+                    "number": f"BENCH{first + n:09d}",
+                    "customer_id": customer_id,
+                    "paid_total": paid,
+                    "paid_at": opened - timedelta(days=5),
+                    "shipped_at": opened - timedelta(days=4),
+                    "delivered_at": opened - timedelta(days=2),
+                    "courier": courier,
+                    "created_at": opened - timedelta(days=5),
+                }
             )
-        cases = Case.objects.bulk_create(cases)
-        Case.objects.filter(pk__in=[case.pk for case in cases]).update(state="closed")
-        Offer.objects.bulk_create(
-            Offer(case=case, kind="voucher", amount=case.compensation_cost,
-                  approval_status="not_needed", proposed_by=case.assignee,
-                  outcome="accepted", executed_at=case.closed_at)
-            for case in cases
-        )  # fmt: skip
-        Contact.objects.bulk_create(
-            Contact(case=case, channel="chat", outcome="reached", agent=case.assignee,
-                    contacted_at=case.first_response_at)
-            for case in cases
-        )  # fmt: skip
+            sku = rng.choice(SKUS)
+            rows[OrderItem].append(
+                {
+                    "id": loader.new_id(OrderItem),
+                    "order_id": order_id,
+                    "sku": sku,
+                    "title": "商品",
+                    "quantity": 1,
+                    "unit_price": paid,
+                    "supplier": rng.choice(SUPPLIERS),
+                }
+            )
+            source = rng.choice(["chat", "chat", "phone", "review"])
+            review_id = None
+            if source == "review":
+                review_id = loader.new_id(Review)
+                rows[Review].append(
+                    {
+                        "id": review_id,
+                        "marketplace": "taobao",
+                        "external_id": f"BR{first + n:09d}",
+                        "order_id": order_id,
+                        "customer_id": customer_id,
+                        "sku": sku,
+                        "rating": rng.choice([1, 2, 2, 3]),
+                        "text": "不太满意",
+                        "posted_at": opened,
+                    }
+                )
+            self._case(loader, rows, first + n, opened, state, agent, customer_id, order_id,
+                       review_id, courier, sku, source)  # fmt: skip
+        for model in MODELS:
+            loader.write(model, rows[model])
+
+    def _case(self, loader, rows, n, opened, state, agent, customer_id, order_id, review_id,
+              courier, sku, source):  # fmt: skip
+        rng = self.rng
+        case_id = loader.new_id(Case)
+        leaf = rng.choice(self.leaves)
+        steps = ROUTINE if state == "closed" else ROUTINE[: [s[1] for s in ROUTINE].index(state)]
+        clock = opened
+        events = [("opened", "", "", "", {})]
+        for transition, source_state, target in steps:
+            if transition == "propose":
+                events.append(("offer_proposed", "", "", "", {"kind": "voucher"}))
+            if transition == "accept":
+                events.append(("voucher_issued", "", "", "", {}))
+            if transition == "satisfied":
+                events.append(("contact", "", "", "", {"channel": "phone"}))
+            if transition == "close":
+                events.append(("root_cause", "", "", "", {}))
+            events.append(("transition", transition, source_state, target, {}))
+        if len(events) < 4:
+            events.append(("note", "", "", "", {"text": "已联系客户"}))
+        times = []
+        for _ in events:
+            clock += timedelta(minutes=rng.randint(5, 600))
+            times.append(clock)
+        closed_at = times[-1] if state == "closed" else None
+        due = opened + timedelta(hours=48)
+        compensation = Decimal(rng.choice([5, 10, 20])) if len(steps) >= 3 else Decimal("0")
+        analysed = len(steps) >= 1
+        rows[Case].append(
+            {
+                "id": case_id,
+                "number": f"S-{n:09d}",
+                "source": source,
+                "state": state,
+                "customer_id": customer_id,
+                "order_id": order_id,
+                "review_id": review_id,
+                "summary": rng.choice(SUMMARIES),
+                "demand": "希望补偿",
+                "category_id": leaf if analysed else None,
+                "severity": 2 if analysed else None,
+                "root_cause_id": leaf if state == "closed" else None,
+                "root_cause_sku": sku if state == "closed" else "",
+                "root_cause_courier": courier if state == "closed" else "",
+                "root_cause_supplier": rng.choice(SUPPLIERS) if state == "closed" else "",
+                "priority": rng.choice([1, 2, 2, 2, 3, 4]),
+                "assignee_id": agent,
+                "created_at": opened,
+                "updated_at": times[-1],
+                "first_response_at": times[1] if len(times) > 1 else None,
+                "first_response_due": opened + timedelta(hours=4),
+                "resolution_due": due,
+                "due_at": None if state == "closed" else due,
+                "closed_at": closed_at,
+                "customer_satisfied": (rng.random() < 0.85) if state == "closed" else None,
+                "satisfaction_score": rng.randint(2, 5) if state == "closed" else None,
+                "compensation_cost": compensation,
+            }
+        )
+        if len(steps) >= 2:  # an offer was proposed
+            offer_id = loader.new_id(Offer)
+            executed = len(steps) >= 3
+            rows[Offer].append(
+                {
+                    "id": offer_id,
+                    "case_id": case_id,
+                    "kind": "voucher",
+                    "amount": compensation or Decimal("10"),
+                    "min_spend": Decimal("0"),
+                    "approval_status": "not_needed",
+                    "proposed_by_id": agent,
+                    "proposed_at": times[2],
+                    "updated_at": times[2],
+                    "outcome": "accepted" if executed else "",
+                    "accepted_at": times[3] if executed else None,
+                    "executed_at": times[3] if executed else None,
+                }
+            )
+            if executed:
+                rows[Voucher].append(
+                    {
+                        "id": loader.new_id(Voucher),
+                        "offer_id": offer_id,
+                        "customer_id": customer_id,
+                        "code": f"B{n:09d}-{rng.randrange(16**6):06X}",
+                        "value": compensation or Decimal("10"),
+                        "min_spend": Decimal("0"),
+                        "valid_from": times[3],
+                        "valid_until": times[3] + timedelta(days=30),
+                        "issued_at": times[3],
+                    }
+                )
+        if len(steps) >= 5 and agent:
+            rows[Contact].append(
+                {
+                    "id": loader.new_id(Contact),
+                    "case_id": case_id,
+                    "channel": "phone",
+                    "outcome": "reached",
+                    "agent_id": agent,
+                    "contacted_at": times[-3],
+                    "notes": "回访",
+                }
+            )
+        for (kind, transition, from_state, to_state, payload), when in zip(
+            events, times, strict=True
+        ):
+            rows[CaseEvent].append(
+                {
+                    "id": loader.new_id(CaseEvent),
+                    "case_id": case_id,
+                    "actor_id": agent,
+                    "kind": kind,
+                    "transition": transition,
+                    "from_state": from_state,
+                    "to_state": to_state,
+                    "payload": payload,
+                    "created_at": when,
+                }
+            )

@@ -1,0 +1,299 @@
+"""casetracker's benchmark: every measured page against a floor measured in
+the same run, at each size of the data.
+
+    make bench                                    # PostgreSQL, 100k then 1M cases
+    .venv/bin/python bench/run.py --sizes 20000   # against $DATABASE_URL
+
+Server time is measured in-process through the whole middleware stack
+(Django's test client), as medians of --runs requests after a warm-up.
+
+- queue: an agent's "mine" queue, filtered and sorted by due, first page and
+  a page 90% of the way down (keyset pagination); floor = a minimal view
+  through the same middleware + the page's list query run as raw SQL.
+- case: the case page of a closed case with its events; floor = minimal view
+  + the case's main query as raw SQL.
+- transition: POST "confirm" on a case; floor = a minimal POST view.
+- report: the root-cause report page; floor = its GROUP BYs as raw SQL.
+- export: the case CSV export streamed through the view; floor = the same
+  SELECT through PostgreSQL's COPY ... TO STDOUT (rows per second).
+
+Targets (issue 9): queue and case ≤ 3x floor and < 150 ms; deep page ≤ 1.2x
+the first page; query counts equal on both pages; report ≤ 1.5x raw SQL;
+export ≥ 25% of COPY's rows/s with peak memory that does not grow with size.
+Results are printed and written to bench/results.json.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casetracker.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / '.bench.sqlite3'}")
+
+
+def median_ms(function, runs):
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.ROOT_URLCONF = "bench.urls"  # the app's URLs + the minimal views
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("migrate", verbosity=0)
+    from complaints.models import Case
+
+    results = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        have = Case.objects.filter(number__startswith="S-").count()
+        if have < size:
+            print(f"generating {size - have} cases ...", flush=True)
+            began = time.perf_counter()
+            call_command("generate_data", cases=size - have, seed=have + 7)
+            print(f"  {time.perf_counter() - began:.0f} s", flush=True)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+        result = measure(size, args.runs)
+        results.append(result)
+        report(result)
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1, default=str))
+
+
+def measure(size, runs):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from complaints.models import OPEN_STATES, Case
+    from complaints.paging import CASE_SORTS, encode_cursor
+
+    User = get_user_model()
+    agent = User.objects.get(username="bench_agent0")  # carries the most cases
+    admin, _ = User.objects.get_or_create(
+        username="bench_admin", defaults={"is_superuser": True, "is_staff": True}
+    )
+    web = Client(HTTP_HOST="localhost")
+    web.force_login(agent)
+    boss = Client(HTTP_HOST="localhost")
+    boss.force_login(admin)
+    out = {"size": size, "database": connection.vendor, "runs": runs}
+
+    def get(client, url, status=200):
+        response = client.get(url)
+        assert response.status_code == status, (url, response.status_code)
+        return response
+
+    minimal = median_ms(lambda: get(web, "/bench/minimal/"), runs)
+    out["minimal_view_ms"] = minimal
+
+    # The queue: filtered, sorted by due; the first page and one 90% down.
+    query = "sort=due&priority=2&priority=3&priority=4"
+    mine = Case.objects.filter(assignee=agent, state__in=OPEN_STATES, priority__in=[2, 3, 4])
+    ordered = CASE_SORTS["due"].apply(mine)
+    total = mine.count()
+    deep_row = ordered[int(total * 0.9)]
+    deep = f"/queue/mine/?{query}&after={encode_cursor(CASE_SORTS['due'].values_of(deep_row))}"
+    first = f"/queue/mine/?{query}"
+    out["queue_rows"] = total
+    for name, url in (("queue_first", first), ("queue_deep", deep)):
+        get(web, url)
+        with CaptureQueriesContext(connection) as captured:
+            get(web, url)
+        out[f"{name}_queries"] = len(captured)
+        page_sql = next(q["sql"] for q in captured if "LIMIT 26" in q["sql"])
+        out[f"{name}_ms"] = median_ms(lambda url=url: get(web, url), runs)
+        out[f"{name}_sql_ms"] = median_ms(lambda sql=page_sql: raw(sql), runs)
+        out[f"{name}_floor_ms"] = minimal + out[f"{name}_sql_ms"]
+
+    # The case page: a closed case of the agent's, with its events.
+    case = Case.objects.filter(assignee=agent, state="closed").order_by("-pk").first()
+    url = case.get_absolute_url()
+    get(web, url)
+    with CaptureQueriesContext(connection) as captured:
+        get(web, url)
+    out["case_queries"] = len(captured)
+    case_sql = next(
+        q["sql"]
+        for q in captured
+        if 'FROM "complaints_case"' in q["sql"] and case.number in q["sql"]
+    )
+    out["case_ms"] = median_ms(lambda: get(web, url), runs)
+    out["case_sql_ms"] = median_ms(lambda: raw(case_sql), runs)
+    out["case_floor_ms"] = minimal + out["case_sql_ms"]
+
+    # A transition: confirm, each run on another case waiting for it.
+    waiting = list(
+        Case.objects.filter(assignee=agent, state="confirming").order_by("pk")[: runs + 1]
+    )
+    body = {"expected_state": "confirming", "demand": "退款", "description": "bench"}
+
+    def confirm():
+        target = waiting.pop()
+        response = web.post(f"/cases/{target.number}/step/confirm/", body)
+        assert response.status_code == 302, response.status_code
+
+    confirm()
+    out["transition_ms"] = median_ms(confirm, min(runs, len(waiting)))
+    out["transition_floor_ms"] = median_ms(lambda: web.post("/bench/minimal/", {"x": "1"}), runs)
+
+    # The root-cause report over the last 400 days.
+    end = timezone.localdate()
+    start = end - timedelta(days=400)
+    report_url = f"/reports/root-causes/?start={start}&end={end}"
+    get(boss, report_url)
+    out["report_ms"] = median_ms(lambda: get(boss, report_url), max(3, runs // 3))
+    out["report_sql_ms"] = median_ms(lambda: report_floor(start, end), max(3, runs // 3))
+
+    # The case export (CSV, streamed) against COPY of the same SELECT.
+    export_url = f"/reports/root-causes/export/?start={start}&end={end}&cases=1&format=csv"
+    tracemalloc.start()
+    began = time.perf_counter()
+    response = get(boss, export_url)
+    rows = sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
+    seconds = time.perf_counter() - began
+    out["export_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    out["export_rows"] = rows
+    out["export_rows_per_s"] = rows / seconds
+    if connection.vendor == "postgresql":
+        copied, copy_seconds = copy_floor(start, end)
+        out["copy_rows_per_s"] = copied / copy_seconds
+    return out
+
+
+def raw(sql):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        cursor.fetchall()
+
+
+def report_floor(start, end):
+    """The report's grouped counts and sums as raw SQL."""
+    from django.db import connection
+    from django.utils import timezone
+
+    first = timezone.make_aware(timezone.datetime.combine(start, timezone.datetime.min.time()))
+    last = timezone.make_aware(timezone.datetime.combine(end, timezone.datetime.max.time()))
+    month = (
+        "date_trunc('month', c.created_at AT TIME ZONE 'Asia/Shanghai')"
+        if connection.vendor == "postgresql"
+        else "strftime('%%Y-%%m', c.created_at, '+8 hours')"
+    )
+    joins = (
+        "FROM complaints_case c JOIN complaints_rootcausecategory r ON r.id = c.root_cause_id "
+        "JOIN complaints_rootcausecategory g ON g.id = r.parent_id "
+        "WHERE c.created_at BETWEEN %s AND %s "
+    )
+    queries = [
+        f"SELECT r.code, COUNT(*), SUM(c.compensation_cost) {joins} GROUP BY r.code",
+        f"SELECT g.code, COUNT(*), SUM(c.compensation_cost) {joins} GROUP BY g.code",
+        f"SELECT {month} AS m, g.code, COUNT(*) {joins} GROUP BY m, g.code",
+    ] + [
+        f"SELECT c.{f}, COUNT(*), SUM(c.compensation_cost) {joins} AND c.{f} <> '' "
+        f"GROUP BY c.{f} ORDER BY 2 DESC LIMIT 10"
+        for f in ("root_cause_sku", "root_cause_courier", "root_cause_supplier")
+    ]
+    with connection.cursor() as cursor:
+        for sql in queries:
+            cursor.execute(sql, [first, last])
+            cursor.fetchall()
+
+
+def copy_floor(start, end):
+    """COPY of the export's own SELECT: (rows, seconds)."""
+    import psycopg
+    from django.db import connection
+
+    from complaints.queries.reports import report_cases
+
+    values = (
+        report_cases(start=start, end=end)
+        .order_by("created_at", "pk")
+        .values_list(
+            "number", "created_at", "closed_at", "state", "source", "order__number",
+            "customer__buyer_id", "category__code", "root_cause__code",
+            "accepted_offer__kind", "compensation_cost", "satisfaction_score",
+            "customer_satisfied",
+        )
+    )  # fmt: skip
+    sql, params = values.query.sql_with_params()
+    connection.ensure_connection()
+    text = psycopg.ClientCursor(connection.connection).mogrify(sql, params)
+    rows = 0
+    began = time.perf_counter()
+    sql = f"COPY ({text}) TO STDOUT WITH (FORMAT csv)"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for data in copy:
+            rows += bytes(data).count(b"\n")
+    return rows, time.perf_counter() - began
+
+
+def report(r):
+    def line(name, value, floor, target, unit="ms"):
+        ratio = value / floor if floor else float("nan")
+        verdict = "ok" if ratio <= target else "OVER"
+        print(
+            f"  {name:<22} {value:8.1f} {unit}   floor {floor:8.1f} {unit}   "
+            f"{ratio:5.2f}x (target <= {target}x) {verdict}"
+        )
+
+    print(f"\n== {r['size']:,} cases on {r['database']} (medians of {r['runs']})")
+    print(f"  minimal view            {r['minimal_view_ms']:8.1f} ms")
+    print(f"  queue rows (agent, filtered): {r['queue_rows']:,}")
+    line("queue, first page", r["queue_first_ms"], r["queue_first_floor_ms"], 3)
+    line("queue, page at 90%", r["queue_deep_ms"], r["queue_deep_floor_ms"], 3)
+    line("deep / first page", r["queue_deep_ms"], r["queue_first_ms"], 1.2)
+    print(
+        f"  queries: first page {r['queue_first_queries']}, deep page "
+        f"{r['queue_deep_queries']}, case page {r['case_queries']}"
+    )
+    line("case page", r["case_ms"], r["case_floor_ms"], 3)
+    line("transition POST", r["transition_ms"], r["transition_floor_ms"], 3)
+    line("root-cause report", r["report_ms"], r["report_sql_ms"], 1.5)
+    print(
+        f"  export: {r['export_rows']:,} rows, {r['export_rows_per_s']:,.0f} rows/s, "
+        f"peak traced memory {r['export_peak_mib']:.1f} MiB"
+    )
+    if "copy_rows_per_s" in r:
+        share = r["export_rows_per_s"] / r["copy_rows_per_s"]
+        verdict = "ok" if share >= 0.25 else "UNDER"
+        print(
+            f"  export / COPY: {r['copy_rows_per_s']:,.0f} rows/s by COPY -> "
+            f"{share:.0%} (target >= 25%) {verdict}"
+        )
+    slow = [k for k in ("queue_first_ms", "queue_deep_ms", "case_ms") if r[k] >= 150]
+    print(f"  under 150 ms: {'all' if not slow else 'not ' + ', '.join(slow)}")
+
+
+if __name__ == "__main__":
+    main()
