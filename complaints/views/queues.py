@@ -41,6 +41,8 @@ def queue(request, name):
     data = request.GET.copy()
     data.setdefault("sort", "due")
     filterset = CaseFilter(data, queryset=case_queue(name, user=request.user))
+    if name in ("mine", "unassigned"):  # the assignee is given: no list of everyone
+        filterset.filters.pop("assignee")
     cases = filterset.qs
     sort = filterset.form.cleaned_data.get("sort") if filterset.is_valid() else None
     page = keyset_page(
