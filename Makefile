@@ -13,7 +13,7 @@ PORT ?= 8000
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run serve test lint messages translations screenshots bench bench-reports demo-fixture clean
+.PHONY: help run serve test lint messages translations screenshots bench load bench-reports demo-fixture clean
 
 # Install Debian packages the first time they are needed (CI starts fresh).
 # Usage: $(call apt_install,command-to-check,package)
@@ -118,6 +118,18 @@ screenshots: $(VENV)/.dev-installed .env messages
 bench: $(VENV)/.dev-installed .env
 	PYTHON=$(PY) PG_OPTIONS="-c shared_buffers=512MB -c work_mem=32MB" bin/with-postgres \
 	  $(PY) bench/run.py --sizes $${SIZES:-100000,1000000}
+
+# The load test (not part of make test): 50 agents for 5 minutes on make serve
+# + PostgreSQL with 1M cases (bench/load.sh, bench/locustfile.py). Locust lives
+# in its own .venv-load. CASES=100000 USERS=20 DURATION=1m for a quick run.
+.venv-load/bin/locust: requirements-load.txt | $(PY)
+	$(PY) -m venv .venv-load
+	.venv-load/bin/python -m pip install --quiet -r requirements-load.txt
+	@touch $@
+
+load: $(VENV)/.runtime-installed .venv-load/bin/locust messages
+	PYTHON=$(PY) PG_OPTIONS="-c shared_buffers=512MB -c max_connections=300" bin/with-postgres \
+	  bench/load.sh
 
 # Root-cause report and CSV export at scale on SQLite (not part of make test).
 bench-reports: $(VENV)/.dev-installed .env

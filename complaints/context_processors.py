@@ -4,6 +4,7 @@ from django.utils.functional import SimpleLazyObject
 
 from .models import Notification
 from .queries import pending_approval_count, unreplied_counts
+from .queries.reviews import BADGE_CAP
 
 
 def navigation(request):
@@ -20,15 +21,18 @@ def navigation(request):
             "ledger": user.has_perm("complaints.view_team")
             or user.has_perm("complaints.redeem_voucher"),
             "admin_site": user.is_staff,
-            # Counted only when a page shows them (one query each).
+            # Counted only when a page shows them, and only up to 100: a badge
+            # reads "99+" rather than counting a whole table (queries/reviews.py).
             "pending_approvals": SimpleLazyObject(
-                lambda: pending_approval_count(user) if supervises else 0
+                lambda: pending_approval_count(user, cap=BADGE_CAP) if supervises else 0
             ),
             "unreplied": SimpleLazyObject(
                 lambda: sorted(unreplied_counts().items()) if works else []
             ),
             "unread": SimpleLazyObject(
-                lambda: Notification.objects.filter(recipient=user).unread().count()
+                lambda: (
+                    Notification.objects.filter(recipient=user).unread()[: BADGE_CAP + 1].count()
+                )
             ),
         }
     }

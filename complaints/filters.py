@@ -44,8 +44,14 @@ class CaseFilter(django_filters.FilterSet):
         label=_("Search"),
         help_text=_("Case number, summary, customer nickname or order number"),
     )
-    state = django_filters.MultipleChoiceFilter(choices=CaseState.choices, label=_("State"))
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    # distinct=False: these filter the case's own columns, so no row repeats,
+    # and a SELECT DISTINCT would keep the queue from reading its index in order.
+    state = django_filters.MultipleChoiceFilter(
+        choices=CaseState.choices, label=_("State"), distinct=False
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        choices=Priority.choices, label=_("Priority"), distinct=False
+    )
     category = django_filters.ModelChoiceFilter(
         queryset=RootCauseCategory.objects.select_related("parent"),
         method="filter_category",

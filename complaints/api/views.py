@@ -21,10 +21,11 @@ from rest_framework.decorators import (
     authentication_classes,
     permission_classes,
 )
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from .. import imports, workflow
@@ -33,6 +34,7 @@ from ..filters import CaseFilter, VoucherFilter
 from ..forms import NewCaseForm, RedeemForm, ReportForm
 from ..models import Case, Offer, Order, OrderItem, Review, Voucher
 from ..models.case_rules import may_list_queue
+from ..paging import CASE_SORTS, capped_count, keyset_page
 from ..queries import QUEUES, case_for_page, case_offers, case_queue, case_timeline, voucher_ledger
 from ..queries.reports import pareto, report_cases, top
 from ..steps import STEPS, STEPS_BY_NAME, available_steps, require_available
@@ -93,6 +95,83 @@ class Pages(PageNumberPagination):
     max_page_size = 100
 
 
+class CasePages(BasePagination):
+    """Keyset pages for the case list (complaints/paging.py): ``next`` and
+    ``previous`` are links with an opaque ``cursor``; ``count`` stops at
+    1000 (``count_capped``), so a long list never costs a full COUNT(*)."""
+
+    page_size = 25
+    max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        try:
+            size = int(request.query_params.get("page_size", self.page_size))
+        except ValueError:
+            size = self.page_size
+        size = max(1, min(size, self.max_page_size))
+        sort = request.query_params.get("sort")
+        cursor = request.query_params.get("cursor", "")
+        direction, _, key = cursor.partition(":")
+        self.page = keyset_page(
+            queryset,
+            CASE_SORTS.get(sort, CASE_SORTS["due"]),
+            after=key if direction == "n" else None,
+            before=key if direction == "p" else None,
+            size=size,
+        )
+        self.count, self.capped = capped_count(queryset)
+        return self.page.items
+
+    def _link(self, direction, key):
+        if not key:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, "cursor", f"{direction}:{key}")
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.count,
+                "count_capped": self.capped,
+                "next": self._link("n", self.page.next_cursor),
+                "previous": self._link("p", self.page.previous_cursor),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["count", "count_capped", "next", "previous", "results"],
+            "properties": {
+                "count": {"type": "integer", "description": "At most 1000."},
+                "count_capped": {"type": "boolean", "description": "More than count."},
+                "next": link,
+                "previous": link,
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "From a previous answer's next or previous link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+        ]
+
+
 # Cases --------------------------------------------------------------------------
 
 
@@ -141,7 +220,7 @@ class CaseListView(generics.GenericAPIView):
 
     permission_classes = [permissions.WorksCases]
     serializer_class = CaseListSerializer
-    pagination_class = Pages
+    pagination_class = CasePages
     filter_backends = [DjangoFilterBackend]
     filterset_class = CaseFilter
 

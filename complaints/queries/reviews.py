@@ -73,17 +73,21 @@ def attach_reply_clocks(reviews, *, windows: dict, now: datetime | None = None) 
     return reviews
 
 
-def unreplied_counts() -> dict:
+BADGE_CAP = 99
+
+
+def unreplied_counts(cap: int = BADGE_CAP) -> dict:
     """Return {rating: how many reviews have no published reply} for ratings
-    up to the negative threshold (the navigation's counters)."""
+    up to the negative threshold (the navigation's counters), each counted
+    up to ``cap`` + 1 only: a badge says "99+", not a count of the whole table."""
     threshold = setting("NEGATIVE_REVIEW_MAX_RATING")
-    return dict(
-        Review.objects.filter(rating__lte=threshold)
-        .exclude(reply__status=ReplyStatus.PUBLISHED)
-        .values_list("rating")
-        .annotate(n=Count("id"))
-        .order_by("rating")
-    )
+    unreplied = Review.objects.exclude(reply__status=ReplyStatus.PUBLISHED)
+    counts = {}
+    for rating in range(1, threshold + 1):
+        n = unreplied.filter(rating=rating).order_by()[: cap + 1].count()
+        if n:
+            counts[rating] = n
+    return counts
 
 
 @dataclass(frozen=True)

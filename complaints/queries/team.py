@@ -58,14 +58,15 @@ def pending_offers(*, now: datetime | None = None) -> QuerySet:
     )
 
 
-def pending_approval_count(user) -> int:
-    """Return how many pending offers ``user`` may decide (not their own)."""
-
-    return (
+def pending_approval_count(user, cap: int | None = None) -> int:
+    """Return how many pending offers ``user`` may decide (not their own),
+    counting at most ``cap`` + 1 when given (the navigation's badge)."""
+    pending = (
         Offer.objects.filter(approval_status=ApprovalStatus.PENDING)
         .exclude(proposed_by=user)
-        .count()
+        .order_by()
     )
+    return (pending[: cap + 1] if cap is not None else pending).count()
 
 
 @dataclass(frozen=True)

@@ -259,3 +259,12 @@ def duration(value):
     if minutes:
         return _("%(m)s min") % {"m": minutes}
     return _("%(s)s s") % {"s": seconds}
+
+
+@register.filter
+def badge(count, cap=99):
+    """A navigation counter: the number, or "99+" above the cap."""
+    try:
+        return f"{int(cap)}+" if int(count) > int(cap) else count
+    except (TypeError, ValueError):
+        return count

@@ -443,7 +443,28 @@ def test_case_list_filters_and_queues(agent, agent2, supervisor, order):
     assert sup.get("/api/cases/?state=confirming&priority=2").json()["count"] == 2
     assert sup.get("/api/cases/?state=nonsense").status_code == 400
     assert sup.get("/api/cases/?queue=nonsense").status_code == 400
-    assert sup.get("/api/cases/?page=99").status_code == 404
+
+
+def test_case_list_pages_by_cursor_with_a_capped_count(agent, supervisor, monkeypatch):
+    from complaints import paging
+
+    for _ in range(7):
+        flows.opened(agent, OrderFactory())
+    sup = client_for(supervisor)
+    seen, url = [], "/api/cases/?page_size=3&sort=created"
+    while url:
+        body = sup.get(url).json()
+        assert body["count"] == 7 and body["count_capped"] is False
+        seen += [row["number"] for row in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == 7
+    assert seen == sorted(seen, reverse=True)  # newest first, nothing skipped
+    back = sup.get(body["previous"]).json()
+    assert [row["number"] for row in back["results"]] == seen[3:6]
+    assert sup.get("/api/cases/?cursor=n:garbage").json()["results"][0]["number"] == seen[-1]
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    capped = sup.get("/api/cases/").json()
+    assert capped["count"] == 5 and capped["count_capped"] is True
 
 
 def test_issue_token_command(agent):

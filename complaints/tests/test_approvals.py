@@ -227,4 +227,4 @@ def test_inbox_query_count_does_not_grow_with_the_rows(client, agent, supervisor
     with CaptureQueriesContext(connection) as many:
         client.get(INBOX)
     assert len(many) == len(few), (len(few), len(many))
-    assert len(many) <= 12, len(many)
+    assert len(many) <= 14, len(many)  # the navigation counts reviews per rating

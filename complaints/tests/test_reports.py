@@ -141,7 +141,7 @@ def test_report_query_count_does_not_grow_with_the_cases(client, supervisor, age
     with CaptureQueriesContext(connection) as many:
         client.get(REPORT)
     assert len(many) == len(few), (len(few), len(many))
-    assert len(many) <= 16, len(many)
+    assert len(many) <= 18, len(many)  # the navigation counts reviews per rating
 
 
 def test_open_corrective_actions_are_listed_until_done(client, supervisor, agent):

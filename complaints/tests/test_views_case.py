@@ -112,7 +112,7 @@ def test_query_count_does_not_grow_with_the_timeline(client, agent, order):
     with CaptureQueriesContext(connection) as many:
         page(client, case)
     assert len(many) == len(few), (len(few), len(many))
-    assert len(many) <= 20, len(many)
+    assert len(many) <= 22, len(many)  # the navigation counts reviews per rating
 
 
 def test_htmx_request_gets_the_case_partial(client, agent, order):

@@ -205,7 +205,7 @@ def test_ledger_query_count_does_not_grow_with_the_rows(client, agent, superviso
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("complaints:vouchers"))
     assert len(many) == len(few), (len(few), len(many))
-    assert len(many) <= 12, len(many)
+    assert len(many) <= 14, len(many)  # the navigation counts reviews per rating
 
 
 def test_redeem_and_void_from_the_voucher_page(client, agent, supervisor, voucher, next_order):

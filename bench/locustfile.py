@@ -1,0 +1,97 @@
+"""The load test: agents working cases (make load).
+
+Each simulated agent logs in as one of generate_data's bench agents and then,
+with think times of one to five seconds, opens their queue, follows it to the
+next page, opens cases, adds notes and confirms new cases, as an after-sales
+agent does all day. Every request is checked: a wrong status or a page
+without its content counts as a failure.
+"""
+
+import itertools
+import random
+import re
+
+from locust import HttpUser, between, task
+
+AGENTS = itertools.count()
+CASE_LINK = re.compile(r'href="/cases/([A-Z]-[0-9-]+)/"')
+NEXT_LINK = re.compile(r'rel="next" href="\?([^"]+)"')
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Agent(HttpUser):
+    wait_time = between(1, 5)
+
+    def on_start(self):
+        self.username = f"bench_agent{next(AGENTS) % 200}"
+        page = self.client.get("/accounts/login/", name="login page")
+        token = CSRF.search(page.text).group(1)
+        with self.client.post(
+            "/accounts/login/",
+            {"username": self.username, "password": "bench-password", "csrfmiddlewaretoken": token},
+            name="log in",
+            catch_response=True,
+        ) as response:
+            if "/accounts/login/" in response.url:
+                response.failure("login refused")
+        self.cases = []
+
+    def _csrf(self):
+        return self.client.cookies.get("csrftoken", "")
+
+    @task(5)
+    def my_queue(self):
+        with self.client.get("/queue/mine/?sort=due", name="queue", catch_response=True) as page:
+            if 'id="queue-table"' not in page.text:
+                page.failure("no queue table")
+                return
+            self.cases = CASE_LINK.findall(page.text) or self.cases
+            following = NEXT_LINK.search(page.text)
+        if following:
+            self.client.get(
+                "/queue/mine/?" + following.group(1).replace("&amp;", "&"), name="queue, next page"
+            )
+
+    @task(2)
+    def team_queue(self):
+        self.client.get("/queue/unassigned/", name="unassigned queue")
+
+    @task(5)
+    def open_case(self):
+        if not self.cases:
+            return self.my_queue()
+        number = random.choice(self.cases)
+        with self.client.get(f"/cases/{number}/", name="case", catch_response=True) as page:
+            if number not in page.text:
+                page.failure("case page without its number")
+
+    @task(2)
+    def add_note(self):
+        if not self.cases:
+            return
+        number = random.choice(self.cases)
+        page = self.client.get(f"/cases/{number}/step/add_note/", name="note form")
+        state = re.search(r'name="expected_state" value="([a-z_]+)"', page.text)
+        if not state:
+            return  # the case is not open for notes any more
+        self.client.post(
+            f"/cases/{number}/step/add_note/",
+            {"expected_state": state.group(1), "text": "客户来电询问进度，已告知处理中"},
+            headers={"X-CSRFToken": self._csrf()},
+            name="add note",
+        )
+
+    @task(1)
+    def confirm_a_new_case(self):
+        if not self.cases:
+            return
+        number = random.choice(self.cases)
+        with self.client.post(
+            f"/cases/{number}/step/confirm/",
+            {"expected_state": "confirming", "demand": "希望补偿", "description": "load test"},
+            headers={"X-CSRFToken": self._csrf()},
+            name="confirm",
+            catch_response=True,
+        ) as response:
+            if response.status_code == 409:  # not waiting for confirmation: expected
+                response.success()
