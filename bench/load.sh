@@ -25,6 +25,7 @@ echo "== p95 per page (ms), failures: bench/load_stats.csv"
 "$PY" - <<'PY'
 import csv
 for row in csv.DictReader(open("bench/load_stats.csv")):
+    ms = {key: float(row[key] or 0) for key in ("Median Response Time", "95%", "99%")}
     print(f'{row["Name"]:<20} {row["Request Count"]:>7} requests  {row["Failure Count"]:>4} failures  '
-          f'median {row["Median Response Time"]:>5}  p95 {row["95%"]:>5}  p99 {row["99%"]:>5}')
+          f'median {ms["Median Response Time"]:5.0f}  p95 {ms["95%"]:5.0f}  p99 {ms["99%"]:5.0f}')
 PY
