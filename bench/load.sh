@@ -19,8 +19,11 @@ server=$!
 trap 'kill -- -$server 2>/dev/null; wait' EXIT
 for _ in $(seq 120); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/accounts/login/" && break; sleep 1; done
 
+# --stop-timeout: at the end each agent finishes what it is doing, so no
+# request is cut off mid-flight and counted as an error.
+status=0
 .venv-load/bin/locust -f bench/locustfile.py --headless -u "$USERS" -r 5 -t "$DURATION" \
-  --host "http://127.0.0.1:$PORT" --csv bench/load --only-summary
+  --stop-timeout 30 --host "http://127.0.0.1:$PORT" --csv bench/load --only-summary || status=$?
 echo "== p95 per page (ms), failures: bench/load_stats.csv"
 "$PY" - <<'PY'
 import csv
@@ -29,3 +32,4 @@ for row in csv.DictReader(open("bench/load_stats.csv")):
     print(f'{row["Name"]:<20} {row["Request Count"]:>7} requests  {row["Failure Count"]:>4} failures  '
           f'median {ms["Median Response Time"]:5.0f}  p95 {ms["95%"]:5.0f}  p99 {ms["99%"]:5.0f}')
 PY
+exit $status
