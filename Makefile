@@ -131,9 +131,9 @@ load: $(VENV)/.runtime-installed .venv-load/bin/locust messages
 	PYTHON=$(PY) PG_OPTIONS="-c shared_buffers=512MB -c max_connections=300" bin/with-postgres \
 	  bench/load.sh
 
-# Root-cause report and CSV export at scale on SQLite (not part of make test).
+# The same benchmark on SQLite (.bench.sqlite3, kept between runs; not part of make test).
 bench-reports: $(VENV)/.dev-installed .env
-	$(PY) bench/reports.py --cases $${CASES:-100000}
+	$(PY) bench/run.py --sizes $${CASES:-100000}
 
 # Rebuild fixtures/demo.json by playing the demo shop through the workflow
 # functions on a throwaway database.
