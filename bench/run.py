@@ -238,18 +238,10 @@ def copy_floor(start, end):
     import psycopg
     from django.db import connection
 
+    from complaints.exports import case_values
     from complaints.queries.reports import report_cases
 
-    values = (
-        report_cases(start=start, end=end)
-        .order_by("created_at", "pk")
-        .values_list(
-            "number", "created_at", "closed_at", "state", "source", "order__number",
-            "customer__buyer_id", "category__code", "root_cause__code",
-            "accepted_offer__kind", "compensation_cost", "satisfaction_score",
-            "customer_satisfied",
-        )
-    )  # fmt: skip
+    values = case_values(report_cases(start=start, end=end))
     sql, params = values.query.sql_with_params()
     connection.ensure_connection()
     text = psycopg.ClientCursor(connection.connection).mogrify(sql, params)
