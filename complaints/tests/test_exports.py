@@ -139,3 +139,72 @@ def test_the_command_line_export(data, tmp_path, capsys):
     assert sheet.max_row == 5
     assert ExportRecord.objects.filter(user=None).count() == 2
     assert Customer.objects.count() == 4
+
+
+def test_case_csv_cells_exactly(admin_client, agent, tmp_path):
+    """The case CSV byte for byte: quoting, formula cells, empty cells, the
+    shop's wall-clock time. PostgreSQL writes it with COPY, SQLite in Python;
+    both must give these bytes."""
+    from datetime import UTC, datetime
+
+    from complaints.models import Case
+
+    buyers = ['a,b "c"', "line\nbreak", "\ttab", "+86 138", "普通买家"]
+    cases = []
+    for number, buyer in enumerate(buyers):
+        order = OrderFactory(number=f"=HYPERLINK({number})" if number == 0 else f"TB-{number}",
+                             customer=CustomerFactory(buyer_id=buyer))  # fmt: skip
+        case = flows.root_cause(agent, order, amount=Decimal("12.5"))
+        cases.append(
+            workflow.case_record_root_cause(
+                case=case, actor=agent,
+                root_cause=RootCauseCategory.objects.get(code="colour_difference"),
+            )
+        )  # fmt: skip
+    # 16:30:15.9 UTC is 00:30:15 the next day in Asia/Shanghai (seconds cut, not rounded).
+    opened = datetime(2026, 3, 1, 16, 30, 15, 900000, tzinfo=UTC)
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(created_at=opened)
+    Case.objects.filter(pk=cases[0].pk).update(closed_at=opened, customer_satisfied=False)
+    Case.objects.filter(pk=cases[1].pk).update(customer_satisfied=None, satisfaction_score=None)
+    response = admin_client.get(
+        EXPORT, {"start": "2026-03-01", "end": "2026-03-03", "format": "csv", "cases": "1"}
+    )
+    body = b"".join(response.streaming_content).decode()
+
+    lines = [
+        "\ufeffcase,opened,closed,state,source,order,customer,category,root_cause,"
+        "remedy,compensation,satisfaction,satisfied"
+    ]
+    expected_cells = {
+        0: ("2026-03-02 00:30:15", "'=HYPERLINK(0)", '"a,b ""c"""', "5", "no"),
+        1: ("", "TB-1", '"line\nbreak"', "", ""),
+        2: ("", "TB-2", "'\ttab", "5", "yes"),
+        3: ("", "TB-3", "'+86 138", "5", "yes"),
+        4: ("", "TB-4", "普通买家", "5", "yes"),
+    }
+    for index, case in enumerate(sorted(cases, key=lambda c: c.pk)):
+        closed, order, customer, score, satisfied = expected_cells[index]
+        lines.append(
+            f"{case.number},2026-03-02 00:30:15,{closed},{case.state},{case.source},{order},"
+            f"{customer},{case.category.code},colour_difference,voucher,12.50,{score},{satisfied}"
+        )
+    assert body == "\n".join(lines) + "\n"
+
+    # The command line writes the same bytes, and its progress bar counts the rows.
+    target = tmp_path / "cases.csv"
+    args = ["--from", "2026-03-01", "--to", "2026-03-03", "--cases", "--output", str(target)]
+    call_command("export_rootcauses", *args, "--no-progress")
+    assert target.read_text(encoding="utf-8") == body
+
+
+def test_the_progress_bar_counts_csv_lines():
+    from io import StringIO
+
+    from tqdm import tqdm
+
+    from complaints.management.commands.export_rootcauses import _counted_lines
+
+    bar = tqdm(total=3, file=StringIO())
+    chunks = ["\ufeffcase,opened\n", "CS-1,x\nCS-", "2,y\n", "CS-3,z\n"]
+    assert list(_counted_lines(iter(chunks), bar)) == chunks
+    assert bar.n == 3

@@ -114,6 +114,7 @@ def export(request):
         CASE_HEADER,
         GROUP_BY,
         ROOT_CAUSE_HEADER,
+        case_csv,
         case_rows,
         record_export,
         root_cause_rows,
@@ -144,9 +145,8 @@ def export(request):
     )  # fmt: skip
     name = f"{kind}-{form.cleaned_data['start']}-{form.cleaned_data['end']}.{file_format}"
     if file_format == "csv":
-        response = StreamingHttpResponse(
-            stream_csv(header, rows), content_type="text/csv; charset=utf-8"
-        )
+        text = case_csv(cases) if want_cases else stream_csv(header, rows)
+        response = StreamingHttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     return FileResponse(
