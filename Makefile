@@ -85,6 +85,11 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The suite runs in parallel processes (pytest-xdist), one per CPU, at most 4:
+# each has its own test database, and PostgreSQL's 100 connections leave room
+# for four workers' 20-thread races.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n > 4 ? 4 : n )))
+
 test: $(VENV)/.dev-installed .env messages
 	$(call apt_install,chromium,chromium)
 	$(VENV)/bin/ruff check .
@@ -92,9 +97,10 @@ test: $(VENV)/.dev-installed .env messages
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) check --fail-level WARNING
 	@echo "== The suite on SQLite"
-	$(PY) -m pytest -W error::DeprecationWarning -W error::PendingDeprecationWarning $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) -W error::DeprecationWarning \
+	  -W error::PendingDeprecationWarning $(PYTEST_ARGS)
 	@echo "== The suite on PostgreSQL (a throwaway cluster)"
-	PYTHON=$(PY) bin/with-postgres $(PY) -m pytest -q -W error::DeprecationWarning \
+	PYTHON=$(PY) bin/with-postgres $(PY) -m pytest -q -n $(TEST_WORKERS) -W error::DeprecationWarning \
 	  -W error::PendingDeprecationWarning $(PYTEST_ARGS)
 
 # After changing user-facing text: update the catalogues, then translate the
