@@ -5,7 +5,8 @@ the same run, at each size of the data.
     .venv/bin/python bench/run.py --sizes 20000   # against $DATABASE_URL
 
 Server time is measured in-process through the whole middleware stack
-(Django's test client), as medians of --runs requests after a warm-up.
+(Django's test client) with production settings (DEBUG off), as medians of
+--runs requests after a warm-up.
 
 - queue: an agent's "mine" queue, filtered and sorted by due, first page and
   a page 90% of the way down (keyset pagination); floor = a minimal view
@@ -36,8 +37,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casetracker.settings")
-os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / '.bench.sqlite3'}")
+# Production settings, as bin/serve runs them (DEBUG off: cached templates, no
+# query log, hashed static files, tasks queued for the worker), over plain HTTP.
+os.environ.update(
+    DEBUG="0",
+    SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-" + os.urandom(24).hex(),
+    SECURE_SSL_REDIRECT="0",
+    SECURE_COOKIES="0",
+    SECURE_HSTS_SECONDS="0",
+    TASK_BACKEND="database",
+    STATIC_ROOT=os.environ.get("BENCH_STATIC_ROOT", "/tmp/casetracker-bench-static"),
+)
 
 
 def median_ms(function, runs):
@@ -66,6 +77,7 @@ def main():
     settings.ALLOWED_HOSTS = ["*"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--no-input", verbosity=0)
     from complaints.models import Case
 
     results = []

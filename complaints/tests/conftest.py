@@ -143,3 +143,12 @@ def reference_data(transactional_db):
         ("0021_admins_read_login_throttling", "sync"),
     ):
         getattr(importlib.import_module(f"complaints.migrations.{module}"), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached fragments (the queue's filter form) hold primary keys and labels
+    # of one test's data: every test starts with an empty cache.
+    from django.core.cache import cache
+
+    cache.clear()

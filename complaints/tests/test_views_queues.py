@@ -1,11 +1,13 @@
 """The queues: who sees which, the filters, sorting, paging, and a query
 count that does not grow with the rows."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,7 +17,7 @@ from complaints import workflow
 from complaints.models import Case, RootCauseCategory
 
 from . import flows
-from .factories import CustomerFactory, OrderFactory
+from .factories import CustomerFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -242,9 +244,35 @@ def test_query_count_does_not_grow_with_the_rows(client, agent, supervisor, cust
     few = _queries(client, queue_url("open"))
     for _ in range(20):
         flows.analyzing(agent, OrderFactory(customer=CustomerFactory()))
+    cache.clear()
     many = _queries(client, queue_url("open"))
     assert few == many
     # session, user, permissions; pending approvals, unreplied reviews (a
     # bounded count per rating, 3) and unread notifications in the navigation;
     # the agents in two selects and the categories in two; count and page.
     assert many <= 15, many
+    # The filter form is a cached fragment: the next page view skips its
+    # three choice lists (agents, categories, root causes).
+    assert _queries(client, queue_url("open")) == many - 3
+
+
+def test_the_cached_filter_form_follows_the_filters_and_the_language(client, agent, spread):
+    def selected(response):
+        values = re.findall(r'<option value="([^"]*)" selected>', response.content.decode())
+        return sorted(set(values) - {"", "en", "zh-hans"})  # the filters', not the language's
+
+    client.force_login(agent)
+    high = queue_url("mine", priority=4, sort="oldest")
+    assert selected(client.get(high)) == ["4", "oldest"]
+    assert selected(client.get(queue_url("mine", priority=2))) == ["2", "due"]
+    assert selected(client.get(high)) == ["4", "oldest"]  # served from the cache
+    client.post(reverse("set_language"), {"language": "zh-hans"})
+    html = client.get(high).content.decode()
+    assert "最先到期" in html and "Due first" not in html
+    # The key holds the queue: the team's queue has the assignee filter, "mine" has not.
+    client.post(reverse("set_language"), {"language": "en"})
+    unassigned_choice = '<option value="null"'  # the assignee filter's "(unassigned)"
+    assert unassigned_choice not in client.get(high).content.decode()
+    client.force_login(UserFactory(username="lead", role="supervisor"))
+    team = client.get(queue_url("open", priority=4, sort="oldest")).content.decode()
+    assert unassigned_choice in team
