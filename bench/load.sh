@@ -22,6 +22,7 @@ for _ in $(seq 120); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/accounts/l
 # --stop-timeout: at the end each agent finishes what it is doing, so no
 # request is cut off mid-flight and counted as an error.
 status=0
+rm -f bench/load_failures.log
 .venv-load/bin/locust -f bench/locustfile.py --headless -u "$USERS" -r 5 -t "$DURATION" \
   --stop-timeout 30 --host "http://127.0.0.1:$PORT" --csv bench/load --only-summary || status=$?
 echo "== p95 per page (ms), failures: bench/load_stats.csv"
@@ -32,4 +33,5 @@ for row in csv.DictReader(open("bench/load_stats.csv")):
     print(f'{row["Name"]:<20} {row["Request Count"]:>7} requests  {row["Failure Count"]:>4} failures  '
           f'median {ms["Median Response Time"]:5.0f}  p95 {ms["95%"]:5.0f}  p99 {ms["99%"]:5.0f}')
 PY
+[ -s bench/load_failures.log ] && { echo "== failures (bench/load_failures.log)"; cat bench/load_failures.log; }
 exit $status

@@ -10,13 +10,41 @@ without its content counts as a failure.
 import itertools
 import random
 import re
+import time
+from pathlib import Path
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 AGENTS = itertools.count()
 CASE_LINK = re.compile(r'href="/cases/([A-Z]-[0-9-]+)/"')
 NEXT_LINK = re.compile(r'rel="next" href="\?([^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TITLE = re.compile(r"<title>([^<]*)</title>")
+FAILURES = Path(__file__).with_name("load_failures.log")
+
+
+def fail(response, why):
+    """Count the failure, and keep what came back to find its cause."""
+    if response.status_code == 0:  # no answer at all: say why (reset, timeout...)
+        why = f"no response: {response.error!r}"
+    response.failure(why)
+    chain = " -> ".join(f"{r.status_code} {r.url}" for r in [*response.history, response])
+    title = TITLE.search(response.text or "")
+    with FAILURES.open("a") as log:
+        log.write(
+            f"{time.strftime('%H:%M:%S')} {why}: {chain} ({len(response.content or b'')} bytes, "
+            f"title {title.group(1).strip() if title else None!r})\n"
+        )
+
+
+@events.request.add_listener
+def log_errors(request_type, name, response, exception, **kwargs):
+    """Every failed request, with its status, in load_failures.log too."""
+    if exception is not None:
+        status = getattr(response, "status_code", None)
+        with FAILURES.open("a") as log:
+            when = time.strftime("%H:%M:%S")
+            log.write(f"{when} {request_type} {name}: {status} {exception!r}\n")
 
 
 class Agent(HttpUser):
@@ -33,7 +61,7 @@ class Agent(HttpUser):
             catch_response=True,
         ) as response:
             if "/accounts/login/" in response.url:
-                response.failure("login refused")
+                fail(response, "login refused")
         self.cases = []
 
     def _csrf(self):
@@ -43,7 +71,7 @@ class Agent(HttpUser):
     def my_queue(self):
         with self.client.get("/queue/mine/?sort=due", name="queue", catch_response=True) as page:
             if 'id="queue-table"' not in page.text:
-                page.failure("no queue table")
+                fail(page, "no queue table")
                 return
             self.cases = CASE_LINK.findall(page.text) or self.cases
             following = NEXT_LINK.search(page.text)
@@ -63,7 +91,7 @@ class Agent(HttpUser):
         number = random.choice(self.cases)
         with self.client.get(f"/cases/{number}/", name="case", catch_response=True) as page:
             if number not in page.text:
-                page.failure("case page without its number")
+                fail(page, "case page without its number")
 
     @task(2)
     def add_note(self):

@@ -145,6 +145,17 @@ def test_make_serve_runs_gunicorn_with_whitenoise_and_debug_off(tmp_path):
         assert status in (302, 404) and b"Traceback" not in body  # no debug page
         status, _, body = get("/api/cases/")
         assert status == 401
+        # A keep-alive connection left idle for a few seconds is still open
+        # (gunicorn's default closed it after 2 s, racing clients that reuse it).
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/accounts/login/")
+        assert connection.getresponse().read() and connection.sock is not None
+        time.sleep(3)
+        connection.request("GET", "/accounts/login/")
+        assert connection.getresponse().status == 200
+        connection.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         output = server.communicate(timeout=30)[0]
