@@ -100,8 +100,9 @@ def case_csv(cases) -> Iterator[str]:
 # gets an apostrophe, and an empty cell is NULL (COPY writes NULL as nothing,
 # but an empty string as "").
 _SAFE = (
-    "CASE WHEN left({0}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || {0} "
-    "ELSE NULLIF({0}, '') END"
+    "CASE WHEN left({0}, 1) IN ("
+    + ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)  # safe_cell's one rule
+    + ") THEN '''' || {0} ELSE NULLIF({0}, '') END"
 )
 _LOCAL_TIME = "to_char({} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')"
 _COPY_SELECT = ", ".join(

@@ -109,6 +109,16 @@ def test_performance_query_count_does_not_grow(client, supervisor, agent, agent2
     assert len(many) == len(few), (len(few), len(many))
 
 
+def test_generate_data_follows_the_state_machine():
+    """The synthetic step events name the routine's real transitions."""
+    from complaints.management.commands.generate_data import ROUTINE
+    from complaints.models import Case
+
+    state = Case._meta.get_field("state")
+    real = {(t.name, t.source, t.target) for t in state.get_all_transitions(Case)}
+    assert set(ROUTINE) <= real
+
+
 def test_generate_data_fills_a_realistic_shop(client):
     """The benchmark data: 80% closed, about ten events per case, skewed load,
     and a database the application keeps working on afterwards."""
