@@ -3,36 +3,43 @@
 from django.utils.functional import SimpleLazyObject
 
 from .models import Notification
-from .queries import pending_approval_count, unreplied_counts
-from .queries.reviews import BADGE_CAP
+from .paging import capped_counts
+from .queries.reviews import BADGE_CAP, unreplied_by_rating
+from .queries.team import pending_for
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    supervises = user.has_perm("complaints.approve_offer")
+    approves = user.has_perm("complaints.approve_offer")
     works = user.has_perm("complaints.work_case")
+
+    def count_badges():
+        # The badges a page shows, counted together in one query and only up
+        # to 100 each: a badge reads "99+" rather than counting a whole table.
+        counted = {"unread": Notification.objects.filter(recipient=user).unread()}
+        if works:
+            counted |= {("unreplied", rating): qs for rating, qs in unreplied_by_rating().items()}
+        if approves:
+            counted["approvals"] = pending_for(user)
+        return capped_counts(counted, BADGE_CAP)
+
+    badges = SimpleLazyObject(count_badges)  # counted only when a page shows one
     return {
         "nav": {
-            "works_cases": user.has_perm("complaints.work_case"),
+            "works_cases": works,
             "supervises": user.has_perm("complaints.view_team"),
-            "approves": supervises,
+            "approves": approves,
             "ledger": user.has_perm("complaints.view_team")
             or user.has_perm("complaints.redeem_voucher"),
             "admin_site": user.is_staff,
-            # Counted only when a page shows them, and only up to 100: a badge
-            # reads "99+" rather than counting a whole table (queries/reviews.py).
-            "pending_approvals": SimpleLazyObject(
-                lambda: pending_approval_count(user, cap=BADGE_CAP) if supervises else 0
-            ),
+            "pending_approvals": SimpleLazyObject(lambda: badges.get("approvals", 0)),
             "unreplied": SimpleLazyObject(
-                lambda: sorted(unreplied_counts().items()) if works else []
-            ),
-            "unread": SimpleLazyObject(
-                lambda: (
-                    Notification.objects.filter(recipient=user).unread()[: BADGE_CAP + 1].count()
+                lambda: sorted(
+                    (key[1], n) for key, n in badges.items() if isinstance(key, tuple) and n
                 )
             ),
+            "unread": SimpleLazyObject(lambda: badges["unread"]),
         }
     }

@@ -27,6 +27,7 @@ from ..models import (
     ReviewReply,
     RevisionOutcome,
 )
+from ..paging import capped_counts
 from ..people import display_name
 
 
@@ -76,18 +77,20 @@ def attach_reply_clocks(reviews, *, windows: dict, now: datetime | None = None) 
 BADGE_CAP = 99
 
 
-def unreplied_counts(cap: int = BADGE_CAP) -> dict:
-    """Return {rating: how many reviews have no published reply} for ratings
-    up to the negative threshold (the navigation's counters), each counted
-    up to ``cap`` + 1 only: a badge says "99+", not a count of the whole table."""
+def unreplied_by_rating() -> dict:
+    """{rating: the reviews of that rating with no published reply}, for the
+    ratings up to the negative threshold (the navigation's counters)."""
     threshold = setting("NEGATIVE_REVIEW_MAX_RATING")
     unreplied = Review.objects.exclude(reply__status=ReplyStatus.PUBLISHED)
-    counts = {}
-    for rating in range(1, threshold + 1):
-        n = unreplied.filter(rating=rating).order_by()[: cap + 1].count()
-        if n:
-            counts[rating] = n
-    return counts
+    return {rating: unreplied.filter(rating=rating) for rating in range(1, threshold + 1)}
+
+
+def unreplied_counts(cap: int = BADGE_CAP) -> dict:
+    """Return {rating: how many reviews have no published reply} for ratings
+    up to the negative threshold, each counted up to ``cap`` + 1 only, in one
+    query: a badge says "99+", not a count of the whole table."""
+    counts = capped_counts(unreplied_by_rating(), cap)
+    return {rating: n for rating, n in counts.items() if n}
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@
 from datetime import datetime
 
 from django import template
+from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
@@ -40,7 +44,10 @@ PRIORITY_COLOURS = {1: "secondary", 2: "info", 3: "warning", 4: "danger"}
 
 @register.simple_tag
 def state_badge(state):
-    label = CaseState(state).label if state in CaseState.values else state
+    return _state_badge(state, CaseState(state).label if state in CaseState.values else state)
+
+
+def _state_badge(state, label):
     colour = STATE_COLOURS.get(state, "secondary")
     text = "text-dark " if colour in ("light", "warning", "info") else ""
     return format_html(
@@ -54,11 +61,13 @@ def state_badge(state):
 
 @register.simple_tag
 def priority_badge(case):
-    colour = PRIORITY_COLOURS.get(case.priority, "secondary")
+    return _priority_badge(case.priority, case.get_priority_display())
+
+
+def _priority_badge(priority, label):
+    colour = PRIORITY_COLOURS.get(priority, "secondary")
     text = "text-dark " if colour in ("warning", "info") else ""
-    return format_html(
-        '<span class="badge {}bg-{}">{}</span>', text, colour, case.get_priority_display()
-    )
+    return format_html('<span class="badge {}bg-{}">{}</span>', text, colour, label)
 
 
 @register.simple_tag
@@ -79,6 +88,88 @@ def due_clock(due, now=None, running=True):
         when,
         _("in %(time)s") % {"time": timeuntil(due, now, depth=1)},
     )
+
+
+@register.simple_tag(takes_context=True)
+def queue_rows(context, cases, selectable=False, reassign=False):
+    """The queue table's rows: a checkbox for the bulk form when
+    ``selectable``, a "Reassign" link on assigned cases when ``reassign``, an
+    "Assign to me" button on unassigned ones.
+
+    Built here rather than by a template loop, the way the admin builds its
+    change list's rows: the loop spent 0.6 ms a row, mostly on per-node
+    overhead and on looking the same state and priority labels up for every
+    row (docs/PERFORMANCE.md). Each badge is made once per state or priority."""
+    request = context["request"]
+    now = context.get("now") or timezone.now()
+    states, priorities = {}, {}
+    rows = []
+    for case in cases:
+        number = case.number
+        if case.state not in states:
+            states[case.state] = state_badge(case.state)
+        if case.priority not in priorities:
+            priorities[case.priority] = priority_badge(case)
+        if case.assignee_id is None:
+            take = reverse("complaints:take", args=[number])
+            who = format_html(
+                '<form method="post" action="{}" hx-post="{}">'
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                '<input type="hidden" name="next" value="{}">'
+                '<button type="submit" class="btn btn-outline-primary btn-sm text-nowrap">'
+                "{}</button></form>",
+                take,
+                take,
+                get_token(request),
+                request.get_full_path(),
+                _("Assign to me"),
+            )
+        elif reassign:
+            who = format_html(
+                '{} <a class="small ms-1" href="{}">{}</a>',
+                display_name(case.assignee),
+                reverse("complaints:step", args=[number, "assign"]),
+                _("Reassign"),
+            )
+        else:
+            who = display_name(case.assignee)
+        order = case.order
+        rows.append(
+            format_html(
+                '<tr data-case="{}">{}<td><a href="{}" class="fw-semibold text-nowrap">{}</a></td>'
+                "<td>{}{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                '<td class="text-nowrap">{}</td><td class="text-nowrap">{}</td>'
+                '<td class="text-nowrap small">{}</td></tr>',
+                number,
+                format_html(
+                    '<td><input class="form-check-input" type="checkbox" name="cases" value="{}"'
+                    ' form="bulk-form" aria-label="{}"></td>',
+                    number,
+                    _("Select %(number)s") % {"number": number},
+                )
+                if selectable
+                else "",
+                case.get_absolute_url(),
+                number,
+                Truncator(case.summary).chars(60),
+                format_html('<div class="small text-body-secondary">{}</div>', order.number)
+                if order
+                else "",
+                case.customer.buyer_id,
+                states[case.state],
+                priorities[case.priority],
+                who,
+                due_clock(case.due_at, now),
+                timezone.localtime(case.created_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    if not rows:
+        return format_html(
+            '<tr><td colspan="{}" class="text-center text-body-secondary py-4">{}</td></tr>',
+            9 if selectable else 8,
+            _("No cases here."),
+        )
+    return mark_safe("\n".join(rows))  # each row is format_html's escaped output
 
 
 def _local_time(value) -> str:

@@ -278,3 +278,6 @@ def test_the_navigation_counters_stop_counting_at_the_cap(client, agent):
         client.get("/queue/mine/")
     review_counts = [q["sql"] for q in captured if "complaints_review" in q["sql"]]
     assert review_counts and all("LIMIT 100" in sql for sql in review_counts)
+    # Every badge (3 ratings, unread notifications) is counted in one query.
+    assert len(review_counts) == 1 and "complaints_notification" in review_counts[0]
+    assert review_counts[0].count("LIMIT 100") == 4

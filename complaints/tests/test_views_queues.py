@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from complaints import workflow
 from complaints.models import Case, RootCauseCategory
+from complaints.people import display_name
 
 from . import flows
 from .factories import CustomerFactory, OrderFactory, UserFactory
@@ -71,6 +72,55 @@ def test_each_queue_lists_its_cases(client, agent, agent2, supervisor, order):
 
 
 @time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI), tick=False)
+def _row(html, number):
+    start = html.index(f'<tr data-case="{number}">')
+    return html[start : html.index("</tr>", start)]
+
+
+def test_the_rows_show_each_case_for_each_role(client, agent, supervisor, order):
+    hostile = '<script>alert(1)</script> "quoted" & ' + "长" * 70
+    mine = flows.opened(agent, order, summary=hostile)
+    free = workflow.case_assign(case=flows.opened(agent, order), assignee=None, actor=supervisor)
+    created = timezone.localtime(mine.created_at).strftime("%Y-%m-%d %H:%M")
+
+    client.force_login(agent)
+    row = _row(client.get(queue_url("mine")).content.decode(), mine.number)
+    assert f'<a href="/cases/{mine.number}/" class="fw-semibold text-nowrap">' in row
+    assert (
+        "<script>" not in row and "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot;" in row
+    )
+    assert "长" * 22 + "…<div" in row and "长" * 23 not in row  # cut to 60 characters
+    assert f'<div class="small text-body-secondary">{order.number}</div>' in row
+    assert 'data-state="confirming"' in row and ">Normal</span>" in row
+    assert f'<td class="text-nowrap">{display_name(agent)}</td>' in row
+    due = timezone.localtime(mine.due_at).strftime("%Y-%m-%d %H:%M")
+    assert re.search(f'<span class="due" title="{due}">in \\d+\xa0minutes</span>', row)
+    assert f'<td class="text-nowrap small">{created}</td>' in row
+    assert 'type="checkbox"' not in row and "Reassign" not in row  # agents: no bulk, no reassign
+
+    url = queue_url("unassigned", sort="due")
+    html = client.get(url).content.decode()
+    row = _row(html, free.number)
+    take = f"/cases/{free.number}/take/"
+    assert f'<form method="post" action="{take}" hx-post="{take}">' in row
+    assert 'name="csrfmiddlewaretoken" value="' in row
+    assert f'name="next" value="{url.replace("&", "&amp;")}"' in row and "Assign to me" in row
+
+    client.force_login(supervisor)
+    row = _row(client.get(queue_url("open")).content.decode(), mine.number)
+    assert (
+        f'<input class="form-check-input" type="checkbox" name="cases" value="{mine.number}"'
+        f' form="bulk-form" aria-label="Select {mine.number}">'
+    ) in row
+    assert f'<a class="small ms-1" href="/cases/{mine.number}/step/assign/">Reassign</a>' in row
+
+    client.force_login(agent)
+    empty = client.get(queue_url("mine", q="nothing-matches")).content.decode()
+    assert (
+        '<td colspan="8" class="text-center text-body-secondary py-4">No cases here.</td>' in empty
+    )
+
+
 def test_due_queue_holds_what_is_due_soon_or_overdue(client, agent, order, settings):
     soon = flows.opened(agent, order, priority=4, source="email")  # first response in 30 min
     later = flows.opened(agent, order, priority=1, source="email")  # in 8 working hours
@@ -231,6 +281,27 @@ def test_the_count_stops_at_the_cap(client, agent, customer, monkeypatch):
     assert counts and all("LIMIT 6" in sql.upper() for sql in counts if "complaints_case" in sql)
 
 
+def test_several_capped_counts_take_one_query(agent, customer, django_assert_num_queries):
+    from complaints.paging import capped_counts
+
+    order = OrderFactory(customer=customer)
+    for _ in range(4):
+        flows.opened(agent, order)
+    flows.analyzing(agent, order)
+    cases = Case.objects.all()
+    with django_assert_num_queries(1):
+        counts = capped_counts(
+            {
+                "opened": cases.filter(state="confirming"),
+                "analyzing": cases.filter(state="analyzing"),
+                "closed": cases.filter(state="closed"),
+            },
+            cap=2,
+        )
+    assert counts == {"opened": 3, "analyzing": 1, "closed": 0}  # 3: "more than 2"
+    assert capped_counts({}, cap=2) == {}
+
+
 def _queries(client, url):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
@@ -247,10 +318,10 @@ def test_query_count_does_not_grow_with_the_rows(client, agent, supervisor, cust
     cache.clear()
     many = _queries(client, queue_url("open"))
     assert few == many
-    # session, user, permissions; pending approvals, unreplied reviews (a
-    # bounded count per rating, 3) and unread notifications in the navigation;
-    # the agents in two selects and the categories in two; count and page.
-    assert many <= 15, many
+    # session, user, permissions (2); the navigation's badges, all counted in
+    # one query; the agents in two selects (filter, bulk form) and the
+    # categories in two; count and page.
+    assert many == 11, many
     # The filter form is a cached fragment: the next page view skips its
     # three choice lists (agents, categories, root causes).
     assert _queries(client, queue_url("open")) == many - 3

@@ -11,7 +11,7 @@ from ..filters import CaseFilter
 from ..forms import BulkForm
 from ..models.case_rules import may_list_queue
 from ..paging import CASE_SORTS, capped_count, keyset_page
-from ..queries import QUEUES, case_queue
+from ..queries import QUEUES, case_queue, queue_listing
 
 QUEUE_TITLES = {
     "mine": _("My cases"),
@@ -46,7 +46,7 @@ def queue(request, name):
     cases = filterset.qs
     sort = filterset.form.cleaned_data.get("sort") if filterset.is_valid() else None
     page = keyset_page(
-        cases,
+        queue_listing(cases),
         CASE_SORTS[sort or "due"],
         after=request.GET.get("after"),
         before=request.GET.get("before"),
