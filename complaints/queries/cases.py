@@ -90,13 +90,15 @@ def customer_history(case: Case, *, now: datetime | None = None) -> CustomerHist
     past = list(
         Case.objects.filter(customer_id=case.customer_id)
         .exclude(pk=case.pk)
-        .select_related("root_cause")
+        .only("number", "state", "summary", "created_at")  # what the page lists
         .order_by("-created_at")[:20]
     )
     compensation = list(
         Offer.objects.filter(case__customer_id=case.customer_id, executed_at__isnull=False)
         .exclude(kind=RemedyKind.APOLOGY)
         .select_related("case")
+        # case__state too: the state machine reads a loaded case's state
+        .only("kind", "amount", "executed_at", "case__number", "case__state")
         .order_by("-executed_at")[:20]
     )
     return CustomerHistory(
