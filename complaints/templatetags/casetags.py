@@ -44,10 +44,7 @@ PRIORITY_COLOURS = {1: "secondary", 2: "info", 3: "warning", 4: "danger"}
 
 @register.simple_tag
 def state_badge(state):
-    return _state_badge(state, CaseState(state).label if state in CaseState.values else state)
-
-
-def _state_badge(state, label):
+    label = CaseState(state).label if state in CaseState.values else state
     colour = STATE_COLOURS.get(state, "secondary")
     text = "text-dark " if colour in ("light", "warning", "info") else ""
     return format_html(
@@ -61,13 +58,11 @@ def _state_badge(state, label):
 
 @register.simple_tag
 def priority_badge(case):
-    return _priority_badge(case.priority, case.get_priority_display())
-
-
-def _priority_badge(priority, label):
-    colour = PRIORITY_COLOURS.get(priority, "secondary")
+    colour = PRIORITY_COLOURS.get(case.priority, "secondary")
     text = "text-dark " if colour in ("warning", "info") else ""
-    return format_html('<span class="badge {}bg-{}">{}</span>', text, colour, label)
+    return format_html(
+        '<span class="badge {}bg-{}">{}</span>', text, colour, case.get_priority_display()
+    )
 
 
 @register.simple_tag
