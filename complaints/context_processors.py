@@ -3,9 +3,9 @@
 from django.utils.functional import SimpleLazyObject
 
 from .models import Notification
+from .models.case_rules import offers_to_decide
 from .paging import capped_counts
 from .queries.reviews import BADGE_CAP, unreplied_by_rating
-from .queries.team import pending_for
 
 
 def navigation(request):
@@ -22,7 +22,7 @@ def navigation(request):
         if works:
             counted |= {("unreplied", rating): qs for rating, qs in unreplied_by_rating().items()}
         if approves:
-            counted["approvals"] = pending_for(user)
+            counted["approvals"] = offers_to_decide(user)
         return capped_counts(counted, BADGE_CAP)
 
     badges = SimpleLazyObject(count_badges)  # counted only when a page shows one

@@ -31,6 +31,7 @@ from .models import (
     RootCauseCategory,
     Severity,
 )
+from .models.case_rules import offers_to_decide
 
 User = get_user_model()
 
@@ -284,9 +285,7 @@ class OfferDecisionForm(StepForm):
 
     def __init__(self, *args, case=None, user=None, **kwargs):
         super().__init__(*args, case=case, user=user, **kwargs)
-        self.fields["offer"].queryset = Offer.objects.filter(
-            case=case, approval_status=ApprovalStatus.PENDING
-        ).exclude(proposed_by=user)
+        self.fields["offer"].queryset = offers_to_decide(user).filter(case=case)
 
 
 class VoucherForm(StepForm):

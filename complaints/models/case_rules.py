@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import setting
 from .contacts import Contact
-from .offers import ApprovalStatus, OfferOutcome
+from .offers import ApprovalStatus, Offer, OfferOutcome
 
 
 def guard(message):
@@ -111,6 +111,12 @@ def may_decide_offer(offer, user) -> bool:
         and user.has_perm("complaints.approve_offer")
         and offer.proposed_by_id != user.pk
     )
+
+
+def offers_to_decide(user):
+    """The pending offers ``user`` may decide, as a queryset: the same
+    four-eyes rule as ``may_decide_offer`` (never one's own proposal)."""
+    return Offer.objects.filter(approval_status=ApprovalStatus.PENDING).exclude(proposed_by=user)
 
 
 def may_list_queue(name: str, user) -> bool:

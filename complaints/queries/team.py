@@ -19,6 +19,7 @@ from ..models import (
     Offer,
     RemedyKind,
 )
+from ..models.case_rules import offers_to_decide
 from ..roles import AGENT
 
 
@@ -58,15 +59,10 @@ def pending_offers(*, now: datetime | None = None) -> QuerySet:
     )
 
 
-def pending_for(user) -> QuerySet:
-    """The pending offers ``user`` may decide: everyone's but their own."""
-    return Offer.objects.filter(approval_status=ApprovalStatus.PENDING).exclude(proposed_by=user)
-
-
 def pending_approval_count(user, cap: int | None = None) -> int:
     """Return how many pending offers ``user`` may decide (not their own),
     counting at most ``cap`` + 1 when given (the navigation's badge)."""
-    pending = pending_for(user).order_by()
+    pending = offers_to_decide(user).order_by()
     return (pending[: cap + 1] if cap is not None else pending).count()
 
 

@@ -169,6 +169,23 @@ def test_four_eyes_in_the_inbox_no_buttons_and_403(client, supervisor, superviso
     assert Offer.objects.get(pk=offer.pk).approval_status == ApprovalStatus.APPROVED
 
 
+def test_the_offers_to_decide_follow_the_four_eyes_rule(agent, supervisor, supervisor2):
+    """The queryset (badge, decision form) and the per-offer check agree."""
+    from complaints.models.case_rules import may_decide_offer, offers_to_decide
+
+    own, theirs, by_agent = pending(supervisor), pending(supervisor2), pending(agent)
+    workflow.offer_approve(offer=pending(agent), actor=supervisor2)  # decided: not listed
+    waiting = Offer.objects.filter(approval_status="pending")
+
+    def listed(user):
+        return set(offers_to_decide(user).values_list("pk", flat=True))
+
+    for user in (supervisor, supervisor2):
+        assert listed(user) == {o.pk for o in waiting if may_decide_offer(o, user)}
+    assert listed(supervisor) == {theirs.pk, by_agent.pk}
+    assert own.pk in listed(supervisor2)
+
+
 def test_agents_cannot_decide(client, agent, agent2):
     offer = pending(agent)
     client.force_login(agent2)
