@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from .conf import setting
 from .models import Case, Customer, Marketplace, Order, OrderItem, Review
+from .models.common import MONEY_MAX
 
 CHUNK = 1000
 ORDER_COLUMNS = [
@@ -89,6 +90,8 @@ def _money(row, name):
         raise LineError(f"{name}: {value!r} is not an amount") from exc
     if amount <= 0 or amount.as_tuple().exponent < -2:
         raise LineError(f"{name}: {value!r} must be positive with at most two decimals")
+    if amount > MONEY_MAX:
+        raise LineError(f"{name}: {value!r} is more than {MONEY_MAX:,}")
     return amount
 
 

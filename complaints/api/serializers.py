@@ -25,6 +25,7 @@ from ..models import (
     Voucher,
     VoucherStatus,
 )
+from ..models.common import MONEY_DIGITS, MONEY_MAX
 
 
 def _username():
@@ -260,7 +261,9 @@ class OrderItemInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=200)
     quantity = serializers.IntegerField(min_value=1, max_value=100_000)
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    unit_price = serializers.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=2, min_value=0, max_value=MONEY_MAX
+    )
     supplier = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
@@ -270,7 +273,9 @@ class OrderInputSerializer(serializers.Serializer):
     buyer_id = serializers.CharField(max_length=100)
     buyer_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    paid_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    paid_total = serializers.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=2, max_value=MONEY_MAX
+    )
     paid_at = serializers.DateTimeField()
     shipped_at = serializers.DateTimeField(required=False, allow_null=True)
     delivered_at = serializers.DateTimeField(required=False, allow_null=True)

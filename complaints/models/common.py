@@ -16,9 +16,13 @@ class Marketplace(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+MONEY_DIGITS = 10  # two of them decimals
+MONEY_MAX = Decimal("99999999.99")
+
+
 def money_field(verbose_name, **kwargs):
-    """Return a yuan amount field: two decimals, up to 99,999,999.99."""
-    return models.DecimalField(verbose_name, max_digits=10, decimal_places=2, **kwargs)
+    """Return a yuan amount field: two decimals, up to MONEY_MAX (99,999,999.99)."""
+    return models.DecimalField(verbose_name, max_digits=MONEY_DIGITS, decimal_places=2, **kwargs)
 
 
 ZERO = Decimal("0.00")

@@ -317,6 +317,10 @@ def test_order_upsert_creates_then_updates(api):
         ({"items": [ORDER["items"][0], ORDER["items"][0]]}, "items"),
         ({"items": [{"sku": "X", "title": "t", "quantity": 0, "unit_price": "1"}]},
          "items[0].quantity"),
+        # More than a stored amount holds (99,999,999.99): refused, not a 500.
+        ({"paid_total": "122044407"}, "paid_total"),
+        ({"items": [{"sku": "X", "title": "t", "quantity": 1, "unit_price": "0122044407"}]},
+         "items[0].unit_price"),
     ],
 )  # fmt: skip
 def test_order_upsert_refuses_bad_orders(api, change, field):

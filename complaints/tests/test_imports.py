@@ -107,6 +107,25 @@ def test_a_file_without_the_columns_is_refused(tmp_path):
     assert "missing columns" in report.errors[0][1]
 
 
+def test_an_amount_larger_than_the_books_hold_is_a_line_error(tmp_path):
+    """99,999,999.99 is the most an amount column holds; more is refused
+    on its line (SQLite would store it and fail reading it back)."""
+    path = write(
+        tmp_path,
+        "o.csv",
+        ORDER_HEADER
+        + "taobao,T1,买家,,,99999999.99,2026-11-01,,,,,S1,裙子,1,99999999.99,\n"
+        + "taobao,T2,买家,,,100000000,2026-11-01,,,,,S2,裙子,1,10,\n"
+        + "taobao,T3,买家,,,10,2026-11-01,,,,,S3,裙子,1,0122044407,\n",
+    )
+    report = import_orders(path)
+    errors = dict(report.errors)
+    assert sorted(errors) == [3, 4] and not report.committed
+    assert "paid_total: '100000000' is more than 99,999,999.99" in errors[3]
+    assert "unit_price: '0122044407' is more than 99,999,999.99" in errors[4]
+    assert not Order.objects.exists()
+
+
 def test_a_non_utf8_file_is_refused(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes(
