@@ -312,7 +312,7 @@ class DecisionSerializer(serializers.Serializer):
 class RedeemSerializer(serializers.Serializer):
     order_number = serializers.CharField(max_length=64)
     amount = serializers.DecimalField(
-        max_digits=12,
+        max_digits=MONEY_DIGITS,
         decimal_places=2,
         required=False,
         allow_null=True,

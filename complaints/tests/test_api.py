@@ -407,6 +407,17 @@ def test_redeem_refusals_are_409_with_the_reason(agent, supervisor, order, setup
     assert response.json()["detail"]
 
 
+def test_redeeming_against_more_than_an_amount_holds_is_400(agent, order):
+    voucher = _issued_voucher(agent, order)
+    response = post(
+        client_for(agent),
+        f"/api/vouchers/{voucher.code}/redeem/",
+        {"order_number": order.number, "amount": "122044407"},
+    )
+    assert response.status_code == 400 and "amount" in response.json()["errors"]
+    assert Voucher.objects.get().status == VoucherStatus.ISSUED
+
+
 def test_voucher_list_filters_by_customer_and_status(supervisor, agent, order):
     voucher = _issued_voucher(agent, order)
     api = client_for(supervisor)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import workflow
-from complaints.models import CaseEvent, Voucher
+from complaints.models import CaseEvent, Voucher, VoucherStatus
 from complaints.queries import compensation_cost
 
 from . import flows
@@ -206,6 +206,14 @@ def test_ledger_query_count_does_not_grow_with_the_rows(client, agent, superviso
         client.get(reverse("complaints:vouchers"))
     assert len(many) == len(few), (len(few), len(many))
     assert len(many) <= 14, len(many)  # the navigation counts reviews per rating
+
+
+def test_an_order_value_beyond_the_books_is_refused(agent, voucher, next_order):
+    with pytest.raises(ValidationError) as refused:
+        workflow.voucher_redeem(voucher=voucher, actor=agent, order=next_order, amount="100000000")
+    assert "at most ¥99999999.99" in str(refused.value)
+    voucher.refresh_from_db()
+    assert voucher.status == VoucherStatus.ISSUED and voucher.redeemed_amount is None
 
 
 def test_redeem_and_void_from_the_voucher_page(client, agent, supervisor, voucher, next_order):

@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ..models import Case, EventKind, Voucher, VoucherStatus
+from ..models.common import MONEY_MAX
 from ._base import StepNotAllowed, field_error, record_event, require_perm
 
 
@@ -65,6 +66,10 @@ def voucher_redeem(*, voucher, actor, order, amount=None) -> Voucher:
         raise field_error("amount", _("Amounts must be numbers."), "invalid") from exc
     if amount <= 0:
         raise field_error("amount", _("The amount must be greater than zero."), "invalid")
+    if amount > MONEY_MAX:
+        raise field_error(
+            "amount", _("The amount may be at most ¥%(max)s.") % {"max": MONEY_MAX}, "invalid"
+        )
     now = timezone.now()
     with transaction.atomic():
         voucher, case = _locked(voucher)
