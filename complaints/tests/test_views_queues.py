@@ -77,6 +77,9 @@ def _row(html, number):
     return html[start : html.index("</tr>", start)]
 
 
+# Inside business hours: the first response is due in minutes (outside them,
+# the SLA clock waits for the next working morning).
+@time_machine.travel(datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI))
 def test_the_rows_show_each_case_for_each_role(client, agent, supervisor, order):
     hostile = '<script>alert(1)</script> "quoted" & ' + "长" * 70
     mine = flows.opened(agent, order, summary=hostile)
