@@ -47,6 +47,9 @@ class Sort:
         return queryset.order_by(*(f"-{name}" if backwards else name for name, *_ in self.keys))
 
     def values_of(self, row) -> list:
+        """The sort key of ``row``: a model instance or a dict from values()."""
+        if isinstance(row, dict):
+            return [row[name] for name, *_ in self.keys]
         return [getattr(row, name) for name, *_ in self.keys]
 
 

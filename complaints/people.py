@@ -11,10 +11,14 @@ def display_name(user, fallback: str = "") -> str:
     else their username, else ``fallback``."""
     if user is None:
         return fallback
-    first, last = user.first_name.strip(), user.last_name.strip()
-    if first and last and _is_cjk(first + last):
-        return f"{last}{first}"
-    return user.get_full_name() or user.get_username()
+    return full_name(user.first_name, user.last_name, user.get_username())
+
+
+def full_name(first: str, last: str, username: str) -> str:
+    """``display_name`` from the three columns (for lists read as values)."""
+    if first.strip() and last.strip() and _is_cjk(first + last):
+        return f"{last.strip()}{first.strip()}"
+    return f"{first} {last}".strip() or username
 
 
 def _is_cjk(text: str) -> bool:

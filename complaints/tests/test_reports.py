@@ -92,7 +92,7 @@ def test_a_bar_drills_down_to_its_cases(client, supervisor, ten_cases):
     _row, url = next((row, url) for row, url in rows if row.key == "defect")
     listed = client.get(url)
     assert listed.status_code == 200
-    numbers = {case.number for case in listed.context["page"]}
+    numbers = {row["number"] for row in listed.context["page"]}
     assert numbers == {c.number for c in ten_cases if c.root_cause.code == "defect"}
     assert section(response, "pareto-leaf")["data"][1]["url"] == url  # the chart's click
 

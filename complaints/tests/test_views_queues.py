@@ -32,7 +32,7 @@ def queue_url(name, **params):
 
 
 def numbers(response):
-    return [case.number for case in response.context["page"]]
+    return [row["number"] for row in response.context["page"]]
 
 
 def test_anonymous_users_are_sent_to_log_in(client):
@@ -220,7 +220,7 @@ def test_a_bad_filter_value_is_a_form_error(client, agent, spread):
 
 
 def _numbers(response):
-    return [case.number for case in response.context["page"]]
+    return [row["number"] for row in response.context["page"]]
 
 
 @pytest.mark.parametrize("sort", ["due", "priority", "created", "oldest"])
