@@ -182,9 +182,10 @@ def load_case(number: str) -> Case:
         raise Http404(_("No case %(number)s.") % {"number": number}) from exc
 
 
-def case_response(request, case: Case, status: int = 200) -> Response:
-    """The case as its page shows it, for the caller."""
-    case = load_case(case.number)
+def case_response(request, case: Case | str, status: int = 200) -> Response:
+    """The case as its page shows it, for the caller: ``case`` is a number,
+    or a case just written (read again, with what its page shows)."""
+    case = load_case(case if isinstance(case, str) else case.number)
     user = request.user
     context = {
         "show_phone": case.assignee_id == user.pk or user.has_perm("complaints.reassign_case"),
@@ -289,7 +290,7 @@ class CaseDetailView(APIView):
 
     @extend_schema(responses={200: CaseSerializer, **_errors(403, 404)})
     def get(self, request, number):
-        return case_response(request, load_case(number))
+        return case_response(request, number)
 
 
 def take_step(request, number: str, step_name: str):
