@@ -22,7 +22,7 @@ from .case_rules import (
     root_cause_recorded,
     within_reopen_window,
 )
-from .common import money_field
+from .common import ChoiceLabels, money_field
 
 
 class CaseState(models.TextChoices):
@@ -114,7 +114,7 @@ def allocate_case_number(now=None) -> str:
     return f"C-{year}-{last:06d}"
 
 
-class Case(ConcurrentTransitionMixin, models.Model):
+class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
     """A complaint or a medium/negative review being worked through the routine.
 
     The state only changes through the transition methods below, called by

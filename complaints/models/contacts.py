@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .common import ChoiceLabels
+
 
 class ContactChannel(models.TextChoices):
     PHONE = "phone", _("Phone")
@@ -23,7 +25,7 @@ class ContactOutcome(models.TextChoices):
     LEFT_MESSAGE = "left_message", _("Left a message")
 
 
-class Contact(models.Model):
+class Contact(ChoiceLabels, models.Model):
     """A call, chat or message exchanged with the customer about the case."""
 
     REACHED_OUTCOMES = (ContactOutcome.REACHED, ContactOutcome.WAITING)

@@ -4,7 +4,7 @@ lets any agent serve them the way that works for them."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .common import Marketplace
+from .common import ChoiceLabels, Marketplace
 
 
 class Motive(models.TextChoices):
@@ -49,7 +49,7 @@ TEMPERAMENT_TIPS = {
 }
 
 
-class Customer(models.Model):
+class Customer(ChoiceLabels, models.Model):
     """A buyer on one marketplace, known by their buyer id (nickname)."""
 
     marketplace = models.CharField(_("marketplace"), max_length=20, choices=Marketplace.choices)

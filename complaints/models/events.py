@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .cases import Case, CaseState
+from .common import ChoiceLabels
 
 
 class EventKind(models.TextChoices):
@@ -43,7 +44,7 @@ class CaseEventQuerySet(models.QuerySet):
         raise IntegrityError("The case audit trail is append-only.")
 
 
-class CaseEvent(models.Model):
+class CaseEvent(ChoiceLabels, models.Model):
     """One entry of a case's append-only audit trail."""
 
     case = models.ForeignKey(

@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .common import ChoiceLabels
+
 
 class IdempotencyKey(models.Model):
     """A POST made with an ``Idempotency-Key``: its body's fingerprint and,
@@ -97,7 +99,7 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(ChoiceLabels, models.Model):
     """One event for one endpoint: written with the event (same transaction),
     sent after commit by a task, retried with backoff until it is delivered
     or the attempts run out."""

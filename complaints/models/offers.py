@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .common import money_field
+from .common import ChoiceLabels, money_field
 from .policy import RemedyKind
 
 
@@ -35,7 +35,7 @@ EXECUTION_STEPS = {
 }
 
 
-class Offer(models.Model):
+class Offer(ChoiceLabels, models.Model):
     """A remedy proposed on a case, with the policy judgement it got.
 
     An offer inside policy needs no approval; one outside it stays pending

@@ -4,10 +4,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .common import Marketplace, money_field
+from .common import ChoiceLabels, Marketplace, money_field
 
 
-class Order(models.Model):
+class Order(ChoiceLabels, models.Model):
     """A paid marketplace order; the number is unique within its marketplace."""
 
     marketplace = models.CharField(_("marketplace"), max_length=20, choices=Marketplace.choices)

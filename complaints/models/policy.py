@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .common import money_field
+from .common import ChoiceLabels, money_field
 
 
 class RemedyKind(models.TextChoices):
@@ -32,7 +32,7 @@ class PolicyRuleQuerySet(models.QuerySet):
         return self.get(name=name)
 
 
-class PolicyRule(models.Model):
+class PolicyRule(ChoiceLabels, models.Model):
     """One allowance: remedy kind (optionally for one category) up to caps.
 
     Rules are retired (``active_until``) rather than deleted, so an offer keeps

@@ -5,6 +5,8 @@ import string
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .common import ChoiceLabels
+
 PLACEHOLDERS = {
     "customer": _("the customer's name"),
     "order": _("the order number"),
@@ -32,7 +34,7 @@ class _KeepUnknown(dict):
         return "{" + key + "}"
 
 
-class ReplyTemplate(models.Model):
+class ReplyTemplate(ChoiceLabels, models.Model):
     """A reusable text with placeholders such as {customer} and {voucher_code}."""
 
     title = models.CharField(_("title"), max_length=100)

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .common import Marketplace
+from .common import ChoiceLabels, Marketplace
 
 REPLY_MAX_LENGTH = 500  # the marketplaces' limit for a public reply
 
@@ -18,7 +18,7 @@ class RevisionOutcome(models.TextChoices):
     NO_ANSWER = "no_answer", _("No answer")
 
 
-class Review(models.Model):
+class Review(ChoiceLabels, models.Model):
     """A buyer's rating and text; 1–2 stars is negative, 3 is medium."""
 
     marketplace = models.CharField(_("marketplace"), max_length=20, choices=Marketplace.choices)
@@ -98,7 +98,7 @@ class ReplyStatus(models.TextChoices):
     PUBLISHED = "published", _("Published")
 
 
-class ReviewReply(models.Model):
+class ReviewReply(ChoiceLabels, models.Model):
     """The shop's public reply: written for the next buyers as much as the reviewer."""
 
     review = models.OneToOneField(
@@ -155,7 +155,7 @@ class ReplyEdit(models.Model):
         return f"{self.reply_id} {self.edited_at:%Y-%m-%d %H:%M}"
 
 
-class MarketplaceSettings(models.Model):
+class MarketplaceSettings(ChoiceLabels, models.Model):
     """What each marketplace allows: how long the shop may reply to a review,
     and whether it may ask a reviewer to revise (some platforms forbid it)."""
 

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from .cases import CaseSource, Priority
+from .common import ChoiceLabels
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
@@ -72,7 +73,7 @@ def check_span(opens, closes) -> None:
         )
 
 
-class _OpeningTimes(models.Model):
+class _OpeningTimes(ChoiceLabels, models.Model):
     """A span of working time in one day; ``closes`` 00:00 means midnight."""
 
     opens = models.TimeField(_("opens"))
@@ -164,7 +165,7 @@ class SlaPolicyManager(models.Manager.from_queryset(SlaPolicyQuerySet)):
         return self.get(name=name)
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(ChoiceLabels, models.Model):
     """How soon a case from ``source`` at ``priority`` must get its first
     response and its resolution. Empty source or priority match any; the
     most specific active policy wins."""
@@ -268,7 +269,7 @@ class SlaAlertLevel(models.TextChoices):
     BREACH = "breach", _("Breached")
 
 
-class SlaAlert(models.Model):
+class SlaAlert(ChoiceLabels, models.Model):
     """A warning or breach the sweep raised for one clock of a case.
 
     Unique per clock, level and due time, so a later sweep never raises the

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .common import money_field
+from .common import ChoiceLabels, money_field
 
 # Unambiguous upper-case letters and digits (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -27,7 +27,7 @@ class VoucherStatus(models.TextChoices):
     VOID = "void", _("Void")
 
 
-class Voucher(models.Model):
+class Voucher(ChoiceLabels, models.Model):
     """A voucher created by exactly one accepted voucher offer."""
 
     code = models.CharField(_("code"), max_length=32, unique=True, default=new_voucher_code)

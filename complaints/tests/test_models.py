@@ -205,3 +205,38 @@ def test_the_taxonomy_has_two_levels():
 
 def test_customer_phone_is_shown_masked():
     assert CustomerFactory.build(phone="13812345678").masked_phone == "138****5678"
+
+
+def _models_with_choices():
+    from django.apps import apps
+
+    for model in apps.get_app_config("complaints").get_models():
+        fields = [f for f in model._meta.fields if f.choices is not None]
+        if fields:
+            yield model, fields
+
+
+def test_every_model_with_choices_reads_its_labels_from_a_table():
+    from complaints.models.common import ChoiceLabels
+
+    missing = [m.__name__ for m, _ in _models_with_choices() if not issubclass(m, ChoiceLabels)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_choice_labels_are_djangos_labels(language):
+    """get_FOO_display() says what Django's own says, for every choice of
+    every field and for a value outside the choices, in both languages."""
+    from django.db.models import Model
+    from django.utils import translation
+
+    checked = 0
+    with translation.override(language):
+        for model, fields in _models_with_choices():
+            for field in fields:
+                for value in [v for v, _label in field.flatchoices] + ["not-a-choice", None]:
+                    instance = model(**{field.attname: value})
+                    ours = getattr(instance, f"get_{field.name}_display")()
+                    assert ours == Model._get_FIELD_display(instance, field), (field, value)
+                    checked += 1
+    assert checked > 100
