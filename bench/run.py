@@ -11,6 +11,8 @@ Server time is measured in-process through the whole middleware stack
 - queue: an agent's "mine" queue, filtered and sorted by due, first page and
   a page 90% of the way down (keyset pagination); floor = a minimal view
   through the same middleware + the page's list query run as raw SQL.
+- shell: base.html with its navigation and no content, through the same
+  middleware: what every page costs before its own content (reported).
 - case: the case page of a closed case with its events; floor = minimal view
   + the case's main query as raw SQL.
 - transition: POST "confirm" on a case, beside a minimal POST view (reported;
@@ -128,6 +130,8 @@ def measure(size, runs):
 
     minimal = median_ms(lambda: get(web, "/bench/minimal/"), runs)
     out["minimal_view_ms"] = minimal
+    get(web, "/bench/shell/")
+    out["shell_ms"] = median_ms(lambda: get(web, "/bench/shell/"), runs)
     with CaptureQueriesContext(connection) as captured:
         get(web, "/bench/minimal/")
     shared = len(captured)  # the session and the user: every page starts with these
@@ -291,6 +295,10 @@ def report(r):
 
     print(f"\n== {r['size']:,} cases on {r['database']} (medians of {r['runs']})")
     print(f"  minimal view            {r['minimal_view_ms']:8.1f} ms")
+    print(
+        f"  page shell              {r['shell_ms']:8.1f} ms   (base.html and its navigation: "
+        f"{r['shell_ms'] / r['minimal_view_ms']:.1f}x the minimal view, in every page)"
+    )
     print(f"  queue rows (agent, filtered): {r['queue_rows']:,}")
     line("queue, first page", r["queue_first_ms"], r["queue_first_floor_ms"], 3)
     line("queue, page at 90%", r["queue_deep_ms"], r["queue_deep_floor_ms"], 3)
@@ -307,7 +315,8 @@ def report(r):
         python = total - r["minimal_view_ms"] - sql
         print(
             f"    {label:<13} {total:6.1f} ms = {r['minimal_view_ms']:.1f} + {sql:.1f} SQL "
-            f"+ {python:.1f} Python ({python / total:.0%})"
+            f"+ {python:.1f} Python ({python / total:.0%}); beyond the shell: "
+            f"{total - r['shell_ms']:.1f} ms"
         )
     print(
         f"  transition POST        {r['transition_ms']:8.1f} ms   minimal POST "
