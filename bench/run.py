@@ -316,7 +316,8 @@ def report(r):
         print(
             f"    {label:<13} {total:6.1f} ms = {r['minimal_view_ms']:.1f} + {sql:.1f} SQL "
             f"+ {python:.1f} Python ({python / total:.0%}); beyond the shell: "
-            f"{total - r['shell_ms']:.1f} ms"
+            f"{total - r['shell_ms']:.1f} ms; against the minimal view + all its SQL: "
+            f"{total / (r['minimal_view_ms'] + sql):.2f}x"
         )
     print(
         f"  transition POST        {r['transition_ms']:8.1f} ms   minimal POST "
