@@ -26,7 +26,9 @@ the first page; query counts equal on both pages; report ≤ 1.5x raw SQL;
 export ≥ 25% of COPY's rows/s with peak memory that does not grow with size.
 Each page's time is also split: the minimal view + every other query the page
 sends, run back to back as raw SQL + what remains (Python: the ORM, forms
-and templates). Results are printed and written to bench/results.json.
+and templates), and set against the minimal view + all of its SQL (the
+floor read as every query the page sends, not its main one alone).
+Results are printed and written to bench/results.json.
 """
 
 import argparse

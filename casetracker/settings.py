@@ -110,8 +110,8 @@ MIDDLEWARE = [
 # every agent) working while someone mistypes.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, with the user's permissions loaded in the query
-    # that loads the user (complaints/auth.py).
+    # Django's ModelBackend, reading a user's own and group permissions in
+    # one query instead of two (complaints/auth.py).
     "complaints.auth.PermissionsBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))

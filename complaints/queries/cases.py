@@ -116,10 +116,10 @@ def customer_history(case: Case, *, now: datetime | None = None) -> CustomerHist
 def case_for_page(number: str) -> Case:
     """Return the case with what its page shows (raises DoesNotExist).
 
-    One join for the case's own row and its one-to-one neighbours, then the
-    categories and the review in small queries of their own: PostgreSQL took
-    longer to plan a twelve-table join (about 5 ms) than to run three simple
-    queries (docs/PERFORMANCE.md)."""
+    One join for the case with its customer, order, assignee, accepted offer
+    and SLA policy, then its categories and its review in small queries of
+    their own: PostgreSQL took longer to plan the twelve-table join (about
+    5 ms) than it takes to run three simple queries (docs/PERFORMANCE.md)."""
     case = Case.objects.select_related(
         "customer", "order", "assignee", "accepted_offer", "sla_policy"
     ).get(number=number)
