@@ -61,6 +61,21 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     assert result.returncode == 0 and result.stdout.strip() == "False"
 
 
+def test_postgresql_connections_prepare_statements_unless_turned_off():
+    show = ["-c", "from django.conf import settings; "
+            "o = settings.DATABASES['default'].get('OPTIONS', {}); "
+            "print(o.get('server_side_binding'), o.get('prepare_threshold'))"]  # fmt: skip
+    postgres = "postgres://casetracker@127.0.0.1:5432/casetracker"
+    on = _settings_in_subprocess(*show, DEBUG="1", DATABASE_URL=postgres)
+    assert on.stdout.split() == ["True", "5"], on.stderr
+    off = _settings_in_subprocess(
+        *show, DEBUG="1", DATABASE_URL=postgres, DB_PREPARED_STATEMENTS="0"
+    )
+    assert off.stdout.split() == ["None", "None"], off.stderr
+    sqlite = _settings_in_subprocess(*show, DEBUG="1", DATABASE_URL="sqlite:///x.sqlite3")
+    assert sqlite.stdout.split() == ["None", "None"], sqlite.stderr
+
+
 SECRET = "test-only-9f2c4e7a1b8d3f6e0c5a2b9d8e7f1a3c4b6d8e0f2a4c6e8b"
 
 

@@ -158,3 +158,25 @@ def test_the_case_is_read_in_small_queries(agent, order):
         assert shown[0] == order.customer.buyer_id
     assert shown[-1] == "抱歉，我们马上联系您"
     assert case_for_page(closed.number).root_cause.parent.code == "product"
+
+
+def test_a_page_shown_again_runs_prepared_statements_on_postgresql(client, agent, order):
+    """On PostgreSQL a kept connection prepares the statements it sends again
+    and again, so the server stops planning them on every page (planning was
+    most of the database's time on the case page). SQLite has no such step:
+    there the same pages run with the settings unchanged."""
+    client.force_login(agent)
+    cases = [flows.closed(agent, order) for _ in range(2)]
+    for _ in range(3):
+        for case in cases:  # other numbers, the same statements
+            page(client, case)
+    if connection.vendor != "postgresql":
+        assert "server_side_binding" not in connection.settings_dict.get("OPTIONS", {})
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        prepared = cursor.fetchall()
+    case_reads = [runs for sql, runs in prepared if 'FROM "complaints_case"' in sql]
+    assert case_reads, prepared
+    assert max(case_reads) >= 1  # and the case page drew from them
+    assert all("$1" in sql or "%s" not in sql for sql, _ in prepared)  # bound by the server
