@@ -237,8 +237,24 @@ def _label(choices, value):
         return value
 
 
-@register.simple_tag
-def event_text(event):
+def _category_named(context, code):
+    """The root-cause category ``code`` names (None when gone), read at most
+    once per page. The case's own category and root cause, which its page
+    has loaded already, are known without a query: the analysis and
+    root-cause events usually name those."""
+    known = context.render_context.get("categories_by_code")
+    if known is None:
+        case = context.get("case")
+        loaded = (getattr(case, "category", None), getattr(case, "root_cause", None))
+        known = {category.code: category for category in loaded if category is not None}
+        context.render_context["categories_by_code"] = known
+    if code not in known:
+        known[code] = RootCauseCategory.objects.filter(code=code).select_related("parent").first()
+    return known[code]
+
+
+@register.simple_tag(takes_context=True)
+def event_text(context, event):
     """One line describing an audit event, in the reader's language."""
     data = event.payload or {}
     kind = event.kind
@@ -279,7 +295,7 @@ def event_text(event):
         return f"{offer} · {note}" if note else offer
     if kind in ("analysis", "root_cause"):
         code = data.get("category") or data.get("root_cause")
-        category = RootCauseCategory.objects.filter(code=code).select_related("parent").first()
+        category = _category_named(context, code) if code else None
         parts = [
             str(category) if category else code,
             str(_label(Severity, data.get("severity"))) if data.get("severity") else "",

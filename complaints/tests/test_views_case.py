@@ -116,7 +116,33 @@ def test_query_count_does_not_grow_with_the_timeline(client, agent, order):
     assert all(f'<a href="/cases/{p.number}/">{p.number}</a>' in html for p in past)
     assert html.count("Voucher ¥") >= 3
     assert len(many) == len(few), (len(few), len(many))
-    assert len(many) <= 17, len(many)  # the navigation's badges take one query
+    assert len(many) <= 16, len(many)  # the navigation's badges take one query
+
+
+def test_the_timeline_names_categories_without_a_query_for_each_event(client, agent, order):
+    """The analysis and root-cause events name the case's own categories,
+    which its page has loaded; a category the case no longer has is read
+    once however many events name it, and an event naming none reads none."""
+    from complaints.models import CaseEvent, RootCauseCategory
+
+    case = flows.closed(agent, order)
+    client.force_login(agent)
+
+    def by_code(captured):
+        return [q for q in captured if '"complaints_rootcausecategory"."code" = ' in q["sql"]]
+
+    with CaptureQueriesContext(connection) as shown:
+        html = page(client, case)
+    colour = RootCauseCategory.objects.select_related("parent").get(code="colour_difference")
+    assert html.count(f": {colour} · ") == 2  # the analysis and the root cause
+    assert by_code(shown.captured_queries) == []
+    for payload in ({"category": "size_fit"}, {"root_cause": "size_fit"}, {}):
+        CaseEvent.objects.create(case=case, actor=agent, kind="analysis", payload=payload)
+    with CaptureQueriesContext(connection) as shown:
+        html = page(client, case)
+    size = RootCauseCategory.objects.select_related("parent").get(code="size_fit")
+    assert html.count(f": {size}<") + html.count(f": {size} · ") == 2
+    assert len(by_code(shown.captured_queries)) == 1
 
 
 def test_htmx_request_gets_the_case_partial(client, agent, order):
