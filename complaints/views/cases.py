@@ -19,7 +19,6 @@ from ..queries import (
     case_for_page,
     case_offers,
     case_timeline,
-    compensation_cost,
     customer_history,
     reviews_to_open,
     search_orders,
@@ -51,7 +50,8 @@ def case_context(request, case):
         "now": timezone.now(),
         "history": history,
         "allowances": offer_allowances(case) if case.state in PROPOSAL_STATES else [],
-        "compensation": compensation_cost(case),
+        # Kept on the case when its remedy is executed (the reports sum it).
+        "compensation": case.compensation_cost,
         "offers": list(case_offers(case)),
         "events": list(case_timeline(case)),
         "contacts": list(case.contacts.select_related("agent")),
