@@ -354,6 +354,36 @@ def event_text(context, event):
     return " · ".join(f"{value}" for value in data.values() if value not in ("", None, []))
 
 
+@register.simple_tag(takes_context=True)
+def timeline_items(context, events):
+    """The case timeline's items in the order given: when, who, what.
+
+    Built here like ``queue_rows``: the template loop spent about 0.1 ms an
+    event on its nodes, and a case worked for weeks has a hundred events.
+    What events share is made once: each actor's name, each kind's label."""
+    names, kinds, html = {}, {}, []
+    for event in events:
+        local = timezone.localtime(event.created_at)
+        if event.actor_id not in names:
+            names[event.actor_id] = display_name(event.actor, _("system"))
+        if event.kind not in kinds:
+            kinds[event.kind] = event.get_kind_display()
+        html.append(
+            format_html(
+                '<li data-kind="{}"><div class="small text-body-secondary">'
+                '<time datetime="{}">{}</time> · {}</div><div><strong>{}</strong>{}: {}</div></li>',
+                event.kind,
+                local.isoformat(),
+                local.strftime("%Y-%m-%d %H:%M"),
+                names[event.actor_id],
+                kinds[event.kind],
+                format_html(" ({})", event.transition) if event.transition else "",
+                event_text(context, event),
+            )
+        )
+    return mark_safe("\n".join(html))
+
+
 @register.filter
 def stars(rating):
     """Return ``rating`` (1–5) as filled and empty stars."""

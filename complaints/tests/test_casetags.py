@@ -102,3 +102,56 @@ def test_the_due_clock_counts_down_and_then_up():
 def test_a_name_from_columns_is_the_name_from_the_user(first, last, shown):
     user = UserFactory(username="agent_x", first_name=first, last_name=last)
     assert display_name(user) == full_name(first, last, "agent_x") == shown
+
+
+# The timeline as the case page drew it with a template loop, before
+# ``timeline_items`` built it in Python: the tag must say the same.
+TIMELINE_LOOP = (
+    "{% load i18n casetags %}{% for event in events %}\n"
+    '<li data-kind="{{ event.kind }}">\n'
+    '  <div class="small text-body-secondary">'
+    "<time datetime=\"{{ event.created_at|date:'c' }}\">"
+    '{{ event.created_at|date:"Y-m-d H:i" }}</time>'
+    ' · {{ event.actor|person:_("system") }}</div>\n'
+    "  <div><strong>{{ event.get_kind_display }}</strong>"
+    "{% if event.transition %} ({{ event.transition }}){% endif %}: {% event_text event %}</div>\n"
+    "</li>{% endfor %}"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC"])
+def test_the_timeline_tag_draws_what_the_template_loop_drew(agent, order, language, zone):
+    import re
+
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    from complaints import workflow
+    from complaints.models import CaseEvent
+    from complaints.queries import case_for_page, case_timeline
+
+    from . import flows
+
+    case = flows.closed(agent, order)
+    workflow.case_reopen(case=case, actor=agent, reason='<script>alert("x")</script> & «再次»')
+    hostile = '"><img src=x onerror=alert(1)>\u202e\u0000 客户\n第二行'
+    workflow.case_add_note(case=case, actor=agent, text=hostile)
+    CaseEvent.objects.create(case=case, actor=None, kind="note", payload={"text": "系统"})
+    CaseEvent.objects.create(case=case, actor=agent, kind="analysis", payload={"category": "x"})
+    agent.first_name, agent.last_name = "<b>小", "王</b>"
+    agent.save()
+    case = case_for_page(case.number)
+    events = list(case_timeline(case))
+    assert len(events) >= 15 and any(e.actor_id is None for e in events)
+
+    def draw(source):
+        html = Template(source).render(Context({"events": events, "case": case}))
+        return re.sub(r">\s+<", "><", html).strip()
+
+    with translation.override(language), timezone.override(zone):
+        loop = draw(TIMELINE_LOOP)
+        tag = draw("{% load casetags %}{% timeline_items events %}")
+    assert tag == loop
+    assert "&lt;script&gt;" in tag and "<script>" not in tag and "&lt;b&gt;" in tag

@@ -116,7 +116,9 @@ def test_query_count_does_not_grow_with_the_timeline(client, agent, order):
     assert all(f'<a href="/cases/{p.number}/">{p.number}</a>' in html for p in past)
     assert html.count("Voucher ¥") >= 3
     assert len(many) == len(few), (len(few), len(many))
-    assert len(many) <= 15, len(many)  # the navigation's badges take one query
+    assert len(many) <= 14, len(many)  # the navigation's badges take one query
+    assert html.count('<li data-kind="contact">') == 15  # contacts show in the timeline
+    assert html.count('<li data-kind="note">') == 15
 
 
 def test_the_timeline_names_categories_without_a_query_for_each_event(client, agent, order):

@@ -54,7 +54,6 @@ def case_context(request, case):
         "compensation": case.compensation_cost,
         "offers": list(case_offers(case)),
         "events": list(case_timeline(case)),
-        "contacts": list(case.contacts.select_related("agent")),
         "evidence": list(case.evidence.all()),
         "order_items": list(case.order.items.all()) if case.order_id else [],
         "show_phone": case.assignee_id == user.pk or user.has_perm("complaints.reassign_case"),
