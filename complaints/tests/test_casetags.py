@@ -136,7 +136,7 @@ def test_the_timeline_tag_draws_what_the_template_loop_drew(agent, order, langua
 
     case = flows.closed(agent, order)
     workflow.case_reopen(case=case, actor=agent, reason='<script>alert("x")</script> & «再次»')
-    hostile = '"><img src=x onerror=alert(1)>\u202e\u0000 客户\n第二行'
+    hostile = '"><img src=x onerror=alert(1)>\u202e 客户\n第二行'  # forms refuse NUL
     workflow.case_add_note(case=case, actor=agent, text=hostile)
     CaseEvent.objects.create(case=case, actor=None, kind="note", payload={"text": "系统"})
     CaseEvent.objects.create(case=case, actor=agent, kind="analysis", payload={"category": "x"})
