@@ -69,6 +69,8 @@ def _text(row, name, *, required=True, max_length=None):
     value = (row.get(name) or "").strip()
     if required and not value:
         raise LineError(f"{name}: empty")
+    if "\x00" in value:  # PostgreSQL cannot store one; the forms refuse it too
+        raise LineError(f"{name}: contains a NUL character")
     if max_length and len(value) > max_length:
         raise LineError(f"{name}: longer than {max_length} characters")
     return value

@@ -87,6 +87,19 @@ def test_partial_imports_the_valid_lines(tmp_path):
     assert list(Review.objects.values_list("external_id", flat=True)) == ["R1"]
 
 
+def test_a_nul_character_is_a_line_error_on_every_database(tmp_path):
+    """A NUL byte in a text cell (a broken export) is refused by line, as the
+    forms and the API refuse it: PostgreSQL could not store it at all."""
+    order = "taobao,TB1,buyer_1,王\x00五,,10.00,2026-11-01 10:00,,,,,S1,裙子,1,10.00,\n"
+    orders = import_orders(write(tmp_path, "o.csv", ORDER_HEADER + order))
+    assert not orders.committed and "buyer_name: contains a NUL character" in orders.errors[0][1]
+    import_orders(SAMPLES / "orders_sample.csv")
+    line = "taobao,RVX1,TB88800001,小鹿爱穿搭,SKU,2,差\x00评,no,2026-11-01 10:00\n"
+    report = import_reviews(write(tmp_path, "r.csv", REVIEW_HEADER + line), partial=True)
+    assert report.errors == [(2, "text: contains a NUL character")]
+    assert not Review.objects.exists() and not Case.objects.exists()
+
+
 def test_the_commands_report_errors_with_line_numbers(tmp_path, capsys):
     import_orders(SAMPLES / "orders_sample.csv")
     path = write(tmp_path, "r.csv", BAD_REVIEWS)
