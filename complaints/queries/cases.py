@@ -135,6 +135,12 @@ def case_for_page(number: str) -> Case:
     return case
 
 
+def category_by_code(code: str) -> RootCauseCategory | None:
+    """The root-cause category with ``code`` and its group (None when gone):
+    audit events name categories by code."""
+    return RootCauseCategory.objects.filter(code=code).select_related("parent").first()
+
+
 def case_timeline(case: Case) -> QuerySet:
     return case.events.select_related("actor").order_by("-created_at", "-id")
 

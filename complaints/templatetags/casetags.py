@@ -23,11 +23,11 @@ from ..models import (
     RemedyKind,
     ResponsibleParty,
     RevisionOutcome,
-    RootCauseCategory,
     Severity,
     SlaClock,
 )
 from ..people import display_name, full_name
+from ..queries import category_by_code
 
 register = template.Library()
 
@@ -249,7 +249,7 @@ def _category_named(context, code):
         known = {category.code: category for category in loaded if category is not None}
         context.render_context["categories_by_code"] = known
     if code not in known:
-        known[code] = RootCauseCategory.objects.filter(code=code).select_related("parent").first()
+        known[code] = category_by_code(code)
     return known[code]
 
 
