@@ -17,7 +17,7 @@ BIND=127.0.0.1:$PORT SECRET_KEY=load-test-only-$RANDOM$RANDOM$RANDOM PYTHON="$PY
   bin/serve > bench/serve.log 2>&1 &
 server=$!
 trap 'kill -- -$server 2>/dev/null; wait' EXIT
-for _ in $(seq 120); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/accounts/login/" && break; sleep 1; done
+for _ in $(seq 120); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health/" && break; sleep 1; done
 
 # --stop-timeout: at the end each agent finishes what it is doing, so no
 # request is cut off mid-flight and counted as an error.

@@ -12,6 +12,8 @@ TASK_BACKEND  "database" (a db_worker runs the tasks; default when DEBUG is off)
               or "immediate" (tasks run at once in the web process; default in DEBUG)
 DB_PREPARED_STATEMENTS  PostgreSQL prepares repeated statements (default on; 0 for
               a PgBouncer in transaction mode that cannot keep them)
+HEALTH_TASK_DELAY_MINUTES  /health/worker/ fails once a task has waited this long
+              (default 10)
 BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (see below)
 """
 
@@ -86,6 +88,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "health_check",
     "complaints",
 ]
 
@@ -264,6 +267,8 @@ BEHIND_PROXY = env_bool("BEHIND_PROXY")
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer probes the web servers over plain HTTP behind the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -317,6 +322,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "casetracker@localhost
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate" if DEBUG else "database")
 if TASK_BACKEND not in ("database", "immediate"):
     raise ImproperlyConfigured('TASK_BACKEND must be "database" or "immediate".')
+# /health/worker/ answers 503 once a task has waited this long for the worker.
+HEALTH_TASK_DELAY_MINUTES = int(os.environ.get("HEALTH_TASK_DELAY_MINUTES", "10"))
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend"

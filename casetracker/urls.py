@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from complaints import health
 from complaints.forms import LoginForm
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", health.web, name="health"),
+    path("health/worker/", health.worker, name="health_worker"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("complaints.api.urls")),
     path("", include("complaints.urls")),

@@ -35,6 +35,9 @@ PAGES = {
     "logout": ("POST", 302, 302, 302, 302, 302, 302),
     "logout+get": ("GET", 405, 405, 405, 405, 405, 405),
     "set_language": ("POST", 302, 302, 302, 302, 302, 302),
+    # For load balancers and monitoring: open to all, naming only checks.
+    "health": ("GET", 200, 200, 200, 200, 200, 200),
+    "health_worker": ("GET", 200, 200, 200, 200, 200, 200),
     "complaints:home": ("GET", 302, 403, 302, 302, 302, 302),  # to the role's queue
     "complaints:queue": ("GET", 302, 403, 200, 200, 200, 200),
     "complaints:new_case": ("GET", 302, 403, 200, 200, 200, 200),

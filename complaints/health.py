@@ -1,0 +1,64 @@
+"""Health endpoints for a load balancer and for monitoring (django-health-check).
+
+- ``/health/``: can this web process work cases? The database answers and the
+  evidence storage takes, returns and deletes a file. A load balancer takes a
+  web server out of rotation while this is not 200.
+- ``/health/worker/``: is the task worker keeping up? No task has waited
+  longer than ``HEALTH_TASK_DELAY_MINUTES`` for ``manage.py db_worker``.
+  For monitoring to alert on, not for a load balancer: a stopped worker
+  delays e-mail, webhooks and the SLA sweeps, but the web still works.
+
+Both answer 200 or 503, as HTML, or as JSON with ``Accept: application/json``
+(or ``?format=json``), and name only the check and its state.
+"""
+
+import dataclasses
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.tasks import task_backends
+from django.utils import timezone
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
+from health_check import Database, HealthCheck, Storage
+from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
+
+
+@dataclasses.dataclass
+class TaskQueue(HealthCheck):
+    """No task has waited for the worker longer than ``delay``."""
+
+    delay: timedelta = dataclasses.field(
+        default_factory=lambda: timedelta(minutes=settings.HEALTH_TASK_DELAY_MINUTES),
+        repr=False,
+    )
+
+    async def run(self):
+        if not isinstance(task_backends["default"], DatabaseBackend):
+            return  # tasks run in the web process: nothing waits for a worker
+        cutoff = timezone.now() - self.delay
+        waiting = DBTaskResult.objects.ready().filter(
+            Q(run_after=get_date_max(), enqueued_at__lt=cutoff) | Q(run_after__lt=cutoff)
+        )
+        if await waiting.aexists():
+            minutes = int(self.delay.total_seconds() // 60)
+            raise ServiceUnavailable(
+                f"tasks have waited more than {minutes} minutes: is manage.py db_worker running?"
+            )
+
+
+class HealthView(HealthCheckView):
+    """The library's view, answering 503 rather than 500 when a check fails:
+    the service is unavailable, nothing went wrong in the request."""
+
+    async def get(self, request, *args, **kwargs):
+        response = await super().get(request, *args, **kwargs)
+        if response.status_code == 500:
+            response.status_code = 503
+        return response
+
+
+web = HealthView.as_view(checks=[Database, Storage])
+worker = HealthView.as_view(checks=[TaskQueue])
