@@ -24,29 +24,42 @@ THREADS = 20
 
 def race(target, *args):
     """Run ``target`` in THREADS threads released together; return their outcomes."""
-    barrier = threading.Barrier(THREADS)
-    outcomes = []
+    return race_each([lambda: target(*args)] * THREADS)
 
-    def worker():
+
+def race_each(calls):
+    """Run each of ``calls`` in a thread of its own, all released together;
+    return their outcomes in the order of ``calls``."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def worker(index, call):
         try:
             barrier.wait()
-            target(*args)
-            outcomes.append("ok")
+            call()
+            outcomes[index] = "ok"
         except (ConcurrentTransition, TransitionNotAllowed) as error:
-            outcomes.append(f"conflict: {error}")
+            outcomes[index] = f"conflict: {error}"
         except PermissionDenied as error:
-            outcomes.append(f"denied: {error}")
+            outcomes[index] = f"denied: {error}"
         except Exception as error:  # anything else is a defect the test must show
-            outcomes.append(f"error: {type(error).__name__}: {error}")
+            outcomes[index] = f"error: {type(error).__name__}: {error}"
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    threads = [
+        threading.Thread(target=worker, args=(index, call)) for index, call in enumerate(calls)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return outcomes
+
+
+def halves(first, second):
+    """THREADS calls, alternating ``first`` and ``second``."""
+    return [first, second] * (THREADS // 2)
 
 
 def test_the_same_transition_fired_at_once_succeeds_exactly_once(agent, order):
@@ -71,19 +84,21 @@ def test_approve_and_reject_at_once_decide_once(agent, supervisor, supervisor2, 
     offer = workflow.offer_propose(
         case=flows.analyzing(agent, order), actor=agent, kind="voucher", amount="60"
     )
-
-    def decide():
-        if threading.get_ident() % 2:
-            workflow.offer_approve(offer=offer, actor=supervisor, note="可以")
-        else:
-            workflow.offer_reject(offer=offer, actor=supervisor2, note="不行")
-
-    outcomes = race(decide)
+    outcomes = race_each(
+        halves(
+            lambda: workflow.offer_approve(offer=offer, actor=supervisor, note="可以"),
+            lambda: workflow.offer_reject(offer=offer, actor=supervisor2, note="不行"),
+        )
+    )
     assert outcomes.count("ok") == 1, outcomes
     others = [o for o in outcomes if o != "ok"]
     assert all("not waiting for approval" in o for o in others), outcomes
     decisions = CaseEvent.objects.filter(kind__in=["offer_approved", "offer_rejected"])
     assert decisions.count() == 1
+    offer.refresh_from_db()
+    approved = outcomes.index("ok") % 2 == 0  # even calls approve, odd ones reject
+    assert offer.approval_status == ("approved" if approved else "rejected")
+    assert decisions.get().kind == ("offer_approved" if approved else "offer_rejected")
 
 
 def test_case_numbers_stay_unique_under_concurrent_openings(agent, order):
@@ -234,22 +249,24 @@ def test_approving_and_rejecting_through_the_api_at_once_decides_once(
     offer = workflow.offer_propose(
         case=flows.analyzing(agent, order), actor=agent, kind="voucher", amount="60"
     )
-    statuses = []
+    statuses = [None] * THREADS
 
-    def decide():
-        if threading.get_ident() % 2:
+    def decide(index):
+        if index % 2 == 0:
             path, user, body = f"/api/offers/{offer.pk}/approve/", supervisor, {"note": "可以"}
         else:
             path, user, body = f"/api/offers/{offer.pk}/reject/", supervisor2, {"note": "不行"}
         response = _api_client(user).post(path, json.dumps(body), content_type="application/json")
-        statuses.append((response.status_code, response.json().get("code")))
+        statuses[index] = (response.status_code, response.json().get("code"))
 
     _api_client(supervisor), _api_client(supervisor2)
-    outcomes = race(decide)
+    outcomes = race_each([lambda index=index: decide(index) for index in range(THREADS)])
     assert outcomes == ["ok"] * THREADS, outcomes
     assert sorted(statuses) == [(200, None)] + [(409, "offer_not_pending")] * (THREADS - 1)
     decisions = CaseEvent.objects.filter(kind__in=["offer_approved", "offer_rejected"])
     assert decisions.count() == 1
+    winner = statuses.index((200, None))
+    assert decisions.get().kind == ("offer_approved" if winner % 2 == 0 else "offer_rejected")
 
 
 def test_the_same_step_posted_from_the_page_at_once_succeeds_once(agent, order):
@@ -276,3 +293,103 @@ def test_the_same_step_posted_from_the_page_at_once_succeeds_once(agent, order):
     assert all("changed meanwhile" in html for status, html in answers if status == 409)
     assert Case.objects.get(pk=case.pk).state == CaseState.ANALYZING
     assert CaseEvent.objects.filter(case=case, transition="confirm").count() == 1
+
+
+# Different steps on one case at once: whichever order the database lets them
+# through in, the audit trail must tell what happened to the case.
+
+
+def _transitions(case):
+    return list(
+        CaseEvent.objects.filter(case=case)
+        .exclude(transition="")
+        .order_by("pk")
+        .values_list("transition", "to_state")
+    )
+
+
+def test_cancel_and_confirm_at_once_leave_a_trail_that_matches_the_state(agent, supervisor, order):
+    case = flows.opened(agent, order)
+    stale = Case.objects.get(pk=case.pk)
+    outcomes = race_each(
+        halves(
+            lambda: workflow.case_confirm(case=stale, actor=agent),
+            lambda: workflow.case_cancel(case=stale, actor=supervisor, reason="客户撤诉"),
+        )
+    )
+    assert all(o == "ok" or o.startswith("conflict") for o in outcomes), outcomes
+    wins = [("confirm", "cancel")[index % 2] for index, o in enumerate(outcomes) if o == "ok"]
+    assert len(wins) == 1, outcomes  # both acted on the case as first loaded
+    trail = _transitions(case)
+    assert [name for name, _state in trail] == wins
+    assert Case.objects.get(pk=case.pk).state == trail[-1][1]
+
+
+def test_notes_added_while_the_case_moves_are_all_kept(agent, order):
+    case = flows.opened(agent, order)
+    outcomes = race_each(
+        halves(
+            lambda: workflow.case_confirm(case=case, actor=agent),
+            lambda: workflow.case_add_note(case=case, actor=agent, text="客户来电催促"),
+        )
+    )
+    notes, steps = outcomes[1::2], outcomes[0::2]
+    assert notes == ["ok"] * (THREADS // 2), outcomes  # a note never conflicts
+    assert steps.count("ok") == 1 and all(o.startswith("conflict") for o in steps if o != "ok")
+    assert CaseEvent.objects.filter(case=case, kind="note").count() == THREADS // 2
+    assert Case.objects.get(pk=case.pk).state == CaseState.ANALYZING
+
+
+def test_voiding_and_redeeming_a_voucher_at_once_does_one_of_them(agent, supervisor, order):
+    from decimal import Decimal
+
+    from .factories import OrderFactory
+
+    case, _offer = flows.executing(agent, order, min_spend="0")
+    voucher = workflow.voucher_issue(case=case, actor=agent)
+    later = OrderFactory(customer=order.customer, paid_total=Decimal("99"))
+    outcomes = race_each(
+        halves(
+            lambda: workflow.voucher_void(voucher=voucher, actor=supervisor, reason="重复发放"),
+            lambda: workflow.voucher_redeem(voucher=voucher, actor=agent, order=later),
+        )
+    )
+    assert outcomes.count("ok") == 1, outcomes
+    assert all(o.startswith("conflict") for o in outcomes if o != "ok"), outcomes
+    voided = outcomes.index("ok") % 2 == 0
+    voucher.refresh_from_db()
+    assert voucher.status == ("void" if voided else "redeemed")
+    assert (voucher.redemption_order_id is None) == voided
+    kinds = CaseEvent.objects.filter(kind__in=["voucher_voided", "voucher_redeemed"])
+    assert list(kinds.values_list("kind", flat=True)) == [
+        "voucher_voided" if voided else "voucher_redeemed"
+    ]
+
+
+def test_an_offer_changed_while_the_customer_accepts_it_is_never_accepted_unapproved(agent, order):
+    """Raising an offer beyond policy puts it back to approval; accepting it
+    at the same moment must take either the old, approved offer or nothing."""
+    from decimal import Decimal
+
+    from complaints.models import Offer
+
+    case, offer = flows.proposing(agent, order)  # 20, within policy
+    stale = Case.objects.get(pk=case.pk)
+    outcomes = race_each(
+        halves(
+            lambda: workflow.offer_change(offer=offer, actor=agent, amount=Decimal("60")),
+            lambda: workflow.case_accept_offer(case=stale, offer=offer, actor=agent),
+        )
+    )
+    assert all(o == "ok" or o.startswith("conflict") for o in outcomes), outcomes
+    accepted = [o for o in outcomes[1::2] if o == "ok"]
+    offer = Offer.objects.get(pk=offer.pk)
+    accepts = CaseEvent.objects.filter(case=case, transition="accept")
+    if accepted:
+        assert len(accepted) == 1 and accepts.count() == 1
+        assert offer.outcome == "accepted" and offer.approval_status != "pending"
+        assert Decimal(accepts.get().payload["amount"]) == offer.amount == Decimal("20")
+        assert Case.objects.get(pk=case.pk).state == CaseState.EXECUTING
+    else:
+        assert not accepts.exists() and offer.outcome == "open"
+        assert offer.amount == Decimal("60") and offer.approval_status == "pending"
