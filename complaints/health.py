@@ -17,13 +17,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
+from django.http import HttpResponseBadRequest
 from django.tasks import task_backends
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 from health_check import Database, HealthCheck, Storage
 from health_check.exceptions import ServiceUnavailable
-from health_check.views import HealthCheckView
+from health_check.views import HealthCheckView, MediaType
 
 
 @dataclasses.dataclass
@@ -51,9 +52,24 @@ class TaskQueue(HealthCheck):
 
 class HealthView(HealthCheckView):
     """The library's view, answering 503 rather than 500 when a check fails:
-    the service is unavailable, nothing went wrong in the request."""
+    the service is unavailable, nothing went wrong in the request. A blank
+    Accept header counts as any type; a malformed one gets a 400 that says so
+    (the library would fail on it with a 500)."""
 
     async def get(self, request, *args, **kwargs):
+        accept = request.META.get("HTTP_ACCEPT", "").strip()
+        if not accept:
+            request.META["HTTP_ACCEPT"] = "*/*"
+            request.__dict__.pop("headers", None)  # read again from META
+        else:
+            try:
+                list(MediaType.parse_header(accept))
+            except ValueError:
+                return HttpResponseBadRequest(
+                    "The Accept header is not a list of media types "
+                    "(for example: application/json, text/plain;q=0.5).\n",
+                    content_type="text/plain; charset=utf-8",
+                )
         response = await super().get(request, *args, **kwargs)
         if response.status_code == 500:
             response.status_code = 503

@@ -136,3 +136,30 @@ def test_a_database_that_does_not_answer_fails_the_check_from_a_shell(tmp_path):
     )
     assert up.returncode == 0, up.stdout + up.stderr[-2000:]
     assert "Database(alias='default'): OK" in up.stdout
+
+
+@pytest.mark.parametrize("accept", ["garbage", "/json", "text/plain, ???"])
+def test_a_malformed_accept_header_is_a_clear_400_not_a_500(accept):
+    response = Client(raise_request_exception=False).get("/health/", headers={"accept": accept})
+    assert response.status_code == 400
+    assert "Accept header" in response.content.decode()
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_a_probe_without_an_accept_header_or_with_a_blank_one_gets_the_status():
+    assert Client().get("/health/").status_code == 200
+    assert Client().get("/health/", headers={"accept": ""}).status_code == 200
+    assert Client().get("/health/", headers={"accept": "image/png"}).status_code == 406
+
+
+def test_the_health_endpoints_only_answer_reads():
+    assert Client().post("/health/").status_code == 405
+    assert Client().post("/health/worker/").status_code == 405
+
+
+def test_the_worker_check_is_one_query_however_long_the_queue(settings, django_assert_num_queries):
+    settings.TASKS = DATABASE_TASKS
+    for minutes in range(30):
+        _waiting_task(enqueued_minutes_ago=minutes)
+    with django_assert_num_queries(1):
+        assert _json("/health/worker/")[0] == 503
