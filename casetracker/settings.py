@@ -343,6 +343,7 @@ CASETRACKER = {
     "SERIAL_COMPLAINANT_DAYS": int(os.environ.get("CASETRACKER_SERIAL_DAYS", "90")),
     "VOUCHER_VALIDITY_DAYS": int(os.environ.get("CASETRACKER_VOUCHER_DAYS", "30")),
     "EVIDENCE_MAX_BYTES": int(os.environ.get("CASETRACKER_EVIDENCE_MAX_BYTES", str(10 * 2**20))),
+    "WEBHOOK_DELIVERY_DAYS": int(os.environ.get("CASETRACKER_WEBHOOK_DELIVERY_DAYS", "90")),
 }
 
 # Logs go to standard error (the process manager keeps them). casetracker.access

@@ -25,6 +25,9 @@ DEFAULTS = {
     # between them) and seconds to wait for the receiver.
     "WEBHOOK_ATTEMPTS": 8,
     "WEBHOOK_TIMEOUT": 10,
+    # Finished webhook deliveries (delivered or given up) and their attempts
+    # are kept this many days, then prune_webhook_deliveries deletes them.
+    "WEBHOOK_DELIVERY_DAYS": 90,
     # API: how long an Idempotency-Key is remembered.
     "IDEMPOTENCY_KEY_HOURS": 24,
 }

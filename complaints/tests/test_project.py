@@ -175,3 +175,26 @@ def test_make_serve_runs_gunicorn_with_whitenoise_and_debug_off(tmp_path):
         os.killpg(server.pid, signal.SIGTERM)
         output = server.communicate(timeout=30)[0]
     assert "Booting worker" in output and "Traceback" not in output, output
+
+
+def test_every_command_the_readme_names_exists_and_takes_its_options(settings):
+    """Each ``python manage.py …`` line of the README (cron lines included)
+    names a real command, and its options parse, so a copied line runs."""
+    import re
+
+    from .conftest import DATABASE_TASKS
+
+    settings.TASKS = DATABASE_TASKS  # as in production: db_worker checks its backend
+    import shlex
+
+    from django.core.management import get_commands, load_command_class
+
+    lines = re.findall(r"python manage\.py ([a-z_]+)([^\n`#]*)", README)
+    assert len(lines) >= 10
+    commands = get_commands()
+    for name, rest in lines:
+        assert name in commands, f"the README names manage.py {name}, which does not exist"
+        words = [word.strip("[]") for word in shlex.split(rest)]  # [--x]: optional
+        arguments = [word for word in words if not word.startswith(("$", "<"))]
+        parser = load_command_class(commands[name], name).create_parser("manage.py", name)
+        parser.parse_args(arguments)  # an unknown option fails here (SystemExit)

@@ -253,3 +253,64 @@ def test_the_readme_receiver_snippet_verifies_a_real_signature():
     header = webhooks.signature_header("whsec_x", body)
     assert namespace["verify"]("whsec_x", header, body)
     assert not namespace["verify"]("whsec_y", header, body)
+
+
+def _prune(*args):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("prune_webhook_deliveries", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_finished_deliveries_past_their_age_are_pruned_with_their_attempts(
+    agent, order, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    from complaints.models import WebhookAttempt
+
+    long_ago = timezone.now() - timedelta(days=91)
+    with time_machine.travel(long_ago, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            old_delivered = [flows.opened(agent, order) for _ in range(3)]
+        flows.opened(agent, order)  # not sent: still pending after all this time
+        gave_up = flows.opened(agent, order)
+    WebhookDelivery.objects.filter(payload__data__case__number=gave_up.number).update(
+        status=DeliveryStatus.FAILED
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        recent = flows.opened(agent, order)
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 4
+    assert WebhookAttempt.objects.count() == 4
+
+    out = _prune("--batch", "2")  # four finished old deliveries: two batches
+    assert "4 webhook deliveries and 3 attempts older than 90 days pruned" in out
+    left = WebhookDelivery.objects.all()
+    assert [d.payload["data"]["case"]["number"] for d in left.filter(status="delivered")] == [
+        recent.number
+    ]
+    assert left.filter(status=DeliveryStatus.PENDING).count() == 1  # never pruned
+    assert WebhookAttempt.objects.get().delivery.status == DeliveryStatus.DELIVERED
+    assert not left.filter(
+        payload__data__case__number__in=[c.number for c in [*old_delivered, gave_up]]
+    ).exists()
+    assert "0 webhook deliveries" in _prune()  # nothing more to do
+
+
+def test_the_retention_follows_the_setting_and_refuses_nonsense(
+    agent, order, endpoint, receiver, settings, django_capture_on_commit_callbacks
+):
+    from django.core.management import CommandError
+
+    with (
+        time_machine.travel(timezone.now() - timedelta(days=10), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        flows.opened(agent, order)
+    assert "0 webhook deliveries" in _prune()
+    settings.CASETRACKER = {"WEBHOOK_DELIVERY_DAYS": 7}
+    assert "1 webhook deliveries and 1 attempts older than 7 days" in _prune()
+    for bad in (["--days", "0"], ["--batch", "0"]):
+        with pytest.raises(CommandError):
+            _prune(*bad)
