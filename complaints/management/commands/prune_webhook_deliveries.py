@@ -41,8 +41,11 @@ class Command(BaseCommand):
         old = WebhookDelivery.objects.filter(
             status__in=FINISHED, created_at__lt=timezone.now() - timedelta(days=days)
         ).order_by("pk")
-        deliveries = attempts = 0
-        while ids := list(old.values_list("pk", flat=True)[:batch]):
+        deliveries = attempts = last = 0
+        # Onwards from the last batch's highest id: each batch starts where the
+        # one before ended, not over the index entries of rows just deleted.
+        while ids := list(old.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+            last = ids[-1]
             with transaction.atomic():
                 attempts += WebhookAttempt.objects.filter(delivery_id__in=ids).delete()[0]
                 _total, by_model = WebhookDelivery.objects.filter(pk__in=ids).delete()
