@@ -32,6 +32,7 @@ from .models import (
     Severity,
 )
 from .models.case_rules import offers_to_decide
+from .models.common import validate_plausible_year
 
 User = get_user_model()
 
@@ -126,6 +127,7 @@ class NewCaseForm(StyledFormMixin, forms.Form):
         label=_("platform deadline"),
         help_text=_("A dispute's deadline on the marketplace (YYYY-MM-DD HH:MM), if it has one."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[validate_plausible_year],
     )
 
     def clean(self):
@@ -170,6 +172,7 @@ class DetailsForm(StepForm):
         label=_("platform deadline"),
         help_text=_("A dispute's deadline on the marketplace (YYYY-MM-DD HH:MM), if it has one."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[validate_plausible_year],
     )
 
     def __init__(self, *args, case=None, **kwargs):
@@ -309,7 +312,10 @@ class ContactForm(StepForm):
         widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("notes")
     )
     contacted_at = forms.DateTimeField(
-        required=False, label=_("time"), help_text=_("Leave empty for now.")
+        required=False,
+        label=_("time"),
+        help_text=_("Leave empty for now."),
+        validators=[validate_plausible_year],
     )
 
 
@@ -482,16 +488,19 @@ class ReplyForm(StyledFormMixin, forms.Form):
     )
 
 
-# Reports cover these years: outside them a date is a typo (and year 1 or
-# 9999 cannot even be converted between time zones).
-REPORT_YEARS = (2000, 2999)
-
-
 class ReportForm(StyledFormMixin, forms.Form):
     """The root-cause report's period and filters."""
 
-    start = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("until"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_plausible_year],
+    )
+    end = forms.DateField(
+        label=_("until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_plausible_year],
+    )
     category = forms.ModelChoiceField(
         RootCauseCategory.objects.select_related("parent"), required=False, label=_("category")
     )
@@ -504,17 +513,6 @@ class ReportForm(StyledFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        for name in ("start", "end"):
-            day = data.get(name)
-            if day is not None and not REPORT_YEARS[0] <= day.year <= REPORT_YEARS[1]:
-                self.add_error(
-                    name,
-                    forms.ValidationError(
-                        _("Choose a date between %(first)s and %(last)s.")
-                        % {"first": REPORT_YEARS[0], "last": REPORT_YEARS[1]},
-                        code="out_of_range",
-                    ),
-                )
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise forms.ValidationError(_("The period ends before it starts."), code="period")
         return data

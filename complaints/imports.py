@@ -10,16 +10,17 @@ changes nothing (upsert by order number / review id).
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .conf import setting
 from .models import Case, Customer, Marketplace, Order, OrderItem, Review
-from .models.common import MONEY_MAX
+from .models.common import MONEY_MAX, validate_plausible_year
 
 CHUNK = 1000
 ORDER_COLUMNS = [
@@ -97,6 +98,11 @@ def _money(row, name):
     return amount
 
 
+# Every date of an order or a review has happened. A day's leeway: an export
+# may carry another zone's wall-clock time without saying which.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
 def _when(row, name, *, required=True) -> datetime | None:
     value = _text(row, name, required=required)
     if not value:
@@ -109,8 +115,14 @@ def _when(row, name, *, required=True) -> datetime | None:
         parsed = None
     if parsed is None:
         raise LineError(f"{name}: {value!r} is not a date and time (YYYY-MM-DD HH:MM)")
+    try:
+        validate_plausible_year(parsed)
+    except ValidationError as error:
+        raise LineError(f"{name}: {value!r}: {error.messages[0]}") from error
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)  # the shop's time zone (Asia/Shanghai)
+    if parsed > timezone.now() + FUTURE_TOLERANCE:
+        raise LineError(f"{name}: {value!r} is in the future")
     return parsed
 
 

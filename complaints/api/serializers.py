@@ -25,7 +25,28 @@ from ..models import (
     Voucher,
     VoucherStatus,
 )
-from ..models.common import MONEY_DIGITS, MONEY_MAX
+from ..models.common import (
+    MONEY_DIGITS,
+    MONEY_MAX,
+    implausible_date,
+    validate_plausible_year,
+)
+
+
+class MomentField(serializers.DateTimeField):
+    """An input date and time: refused outside the years people and
+    marketplaces use (``validate_plausible_year``), and refused cleanly where
+    DRF's own conversion to the shop's time zone overflows (year 1 or 9999)."""
+
+    def __init__(self, **kwargs):
+        kwargs["validators"] = [*kwargs.get("validators", ()), validate_plausible_year]
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError as error:
+            raise implausible_date() from error
 
 
 def _username():
@@ -254,7 +275,7 @@ class NewCaseSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=200)
     demand = serializers.CharField(required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    marketplace_due = serializers.DateTimeField(required=False, allow_null=True)
+    marketplace_due = MomentField(required=False, allow_null=True)
 
 
 class OrderItemInputSerializer(serializers.Serializer):
@@ -276,9 +297,9 @@ class OrderInputSerializer(serializers.Serializer):
     paid_total = serializers.DecimalField(
         max_digits=MONEY_DIGITS, decimal_places=2, max_value=MONEY_MAX
     )
-    paid_at = serializers.DateTimeField()
-    shipped_at = serializers.DateTimeField(required=False, allow_null=True)
-    delivered_at = serializers.DateTimeField(required=False, allow_null=True)
+    paid_at = MomentField()
+    shipped_at = MomentField(required=False, allow_null=True)
+    delivered_at = MomentField(required=False, allow_null=True)
     courier = serializers.CharField(max_length=50, required=False, allow_blank=True)
     tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
     items = OrderItemInputSerializer(many=True, allow_empty=False, max_length=500)
@@ -293,7 +314,7 @@ class ReviewInputSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     text = serializers.CharField()
     has_photos = serializers.BooleanField(required=False, default=False)
-    posted_at = serializers.DateTimeField()
+    posted_at = MomentField()
 
 
 class ReviewResultSerializer(ReviewSerializer):

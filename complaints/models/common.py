@@ -3,6 +3,7 @@
 from decimal import Decimal
 from functools import cache
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
@@ -29,6 +30,26 @@ def money_field(verbose_name, **kwargs):
 
 
 ZERO = Decimal("0.00")
+
+# Dates people and marketplaces give us fall in these years: outside them a
+# date is a typo, and year 1 or 9999 cannot even be converted between time
+# zones (a 500 where the deadlines are computed or the date is shown).
+PLAUSIBLE_YEARS = (2000, 2999)
+
+
+def implausible_date() -> ValidationError:
+    """The error for a date outside PLAUSIBLE_YEARS."""
+    return ValidationError(
+        _("Choose a date between %(first)s and %(last)s."),
+        code="out_of_range",
+        params={"first": PLAUSIBLE_YEARS[0], "last": PLAUSIBLE_YEARS[1]},
+    )
+
+
+def validate_plausible_year(value) -> None:
+    """Refuse a date or datetime outside PLAUSIBLE_YEARS."""
+    if value is not None and not PLAUSIBLE_YEARS[0] <= value.year <= PLAUSIBLE_YEARS[1]:
+        raise implausible_date()
 
 
 class ChoiceLabels:
