@@ -22,7 +22,7 @@ from .case_rules import (
     root_cause_recorded,
     within_reopen_window,
 )
-from .common import ChoiceLabels, money_field
+from .common import ChoiceLabels, money_field, validate_plausible_year
 
 
 class CaseState(models.TextChoices):
@@ -205,6 +205,7 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
         null=True,
         blank=True,
         help_text=_("The platform's own deadline, e.g. the end of the review reply window."),
+        validators=[validate_plausible_year],
     )
     marketplace_warn_at = models.DateTimeField(
         _("marketplace deadline at risk from"), null=True, blank=True

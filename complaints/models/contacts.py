@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .common import ChoiceLabels
+from .common import ChoiceLabels, validate_plausible_year
 
 
 class ContactChannel(models.TextChoices):
@@ -37,7 +37,9 @@ class Contact(ChoiceLabels, models.Model):
     inbound = models.BooleanField(_("from the customer"), default=False)
     outcome = models.CharField(_("outcome"), max_length=30, choices=ContactOutcome.choices)
     notes = models.TextField(_("notes"), blank=True)
-    contacted_at = models.DateTimeField(_("time"), default=timezone.now)
+    contacted_at = models.DateTimeField(
+        _("time"), default=timezone.now, validators=[validate_plausible_year]
+    )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

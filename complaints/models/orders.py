@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .common import ChoiceLabels, Marketplace, money_field
+from .common import ChoiceLabels, Marketplace, money_field, validate_plausible_year
 
 
 class Order(ChoiceLabels, models.Model):
@@ -19,9 +19,13 @@ class Order(ChoiceLabels, models.Model):
         verbose_name=_("customer"),
     )
     paid_total = money_field(_("paid total"))
-    paid_at = models.DateTimeField(_("paid"))
-    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), validators=[validate_plausible_year])
+    shipped_at = models.DateTimeField(
+        _("shipped"), null=True, blank=True, validators=[validate_plausible_year]
+    )
+    delivered_at = models.DateTimeField(
+        _("delivered"), null=True, blank=True, validators=[validate_plausible_year]
+    )
     courier = models.CharField(_("courier"), max_length=50, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .common import ChoiceLabels, money_field
+from .common import ChoiceLabels, money_field, validate_plausible_year
 
 
 class RemedyKind(models.TextChoices):
@@ -66,8 +66,12 @@ class PolicyRule(ChoiceLabels, models.Model):
     max_days_since_delivery = models.PositiveIntegerField(
         _("maximum days since delivery"), null=True, blank=True
     )
-    active_from = models.DateTimeField(_("active from"), default=timezone.now)
-    active_until = models.DateTimeField(_("active until"), null=True, blank=True)
+    active_from = models.DateTimeField(
+        _("active from"), default=timezone.now, validators=[validate_plausible_year]
+    )
+    active_until = models.DateTimeField(
+        _("active until"), null=True, blank=True, validators=[validate_plausible_year]
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = PolicyRuleQuerySet.as_manager()

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .common import ChoiceLabels, Marketplace
+from .common import ChoiceLabels, Marketplace, validate_plausible_year
 
 REPLY_MAX_LENGTH = 500  # the marketplaces' limit for a public reply
 
@@ -41,7 +41,9 @@ class Review(ChoiceLabels, models.Model):
     rating = models.PositiveSmallIntegerField(_("rating"))
     text = models.TextField(_("text"), blank=True)
     has_photos = models.BooleanField(_("has photos"), default=False)
-    posted_at = models.DateTimeField(_("posted"), db_index=True)
+    posted_at = models.DateTimeField(
+        _("posted"), db_index=True, validators=[validate_plausible_year]
+    )
 
     revision_requested_at = models.DateTimeField(_("revision requested"), null=True, blank=True)
     revision_requested_by = models.ForeignKey(

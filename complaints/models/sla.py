@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from .cases import CaseSource, Priority
-from .common import ChoiceLabels
+from .common import ChoiceLabels, validate_plausible_year
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
@@ -115,7 +115,7 @@ class SpecialDay(models.Model):
         related_name="special_days",
         verbose_name=_("calendar"),
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_plausible_year])
     name = models.CharField(_("name"), max_length=100, blank=True)
     opens = models.TimeField(_("opens"), null=True, blank=True)
     closes = models.TimeField(

@@ -274,3 +274,46 @@ def test_a_csv_line_with_an_implausible_or_future_date_is_refused_by_line(tmp_pa
     assert MESSAGE in errors[2] and MESSAGE in errors[3]
     assert "in the future" in errors[4]
     assert list(Order.objects.values_list("number", flat=True)) == ["DY-4"]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "0158-01-01"])
+def test_the_admin_refuses_an_implausible_date_in_a_policy_rule_or_a_calendar(
+    client, admin_user, day
+):
+    from django.urls import reverse
+
+    from complaints.models import PolicyRule, SlaCalendar
+
+    from .test_admin import calendar_form
+    from .test_policy_rules import ADD, rule_form
+
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    response = client.post(ADD, rule_form(active_from_0=day))
+    assert response.status_code == 200 and MESSAGE in response.content.decode()
+    response = client.post(ADD, rule_form(active_until_0=day, active_until_1="00:00:00"))
+    # An end before the start is refused for that first (the model's checks
+    # then skip the field); an end in year 9999 for its year.
+    expected = MESSAGE if day.startswith("9999") else "The rule must end after it starts."
+    assert response.status_code == 200 and expected in response.content.decode()
+    assert not PolicyRule.objects.filter(name="Gift for lost parcels").exists()
+    calendar = calendar_form("Holidays", [("0", "09:00", "18:00")], special=[(day, "", "")])
+    response = client.post(reverse("admin:complaints_slacalendar_add"), calendar)
+    assert response.status_code == 200 and MESSAGE in response.content.decode()
+    assert not SlaCalendar.objects.filter(name="Holidays").exists()
+
+
+def test_the_models_own_the_rule_for_every_date_people_or_marketplaces_enter():
+    from complaints.models import Case, Contact, PolicyRule, SpecialDay
+
+    for model, names in (
+        (Order, ["paid_at", "shipped_at", "delivered_at"]),
+        (Review, ["posted_at"]),
+        (Case, ["marketplace_due"]),
+        (Contact, ["contacted_at"]),
+        (PolicyRule, ["active_from", "active_until"]),
+        (SpecialDay, ["date"]),
+    ):
+        for name in names:
+            assert validate_plausible_year in model._meta.get_field(name).validators, name
