@@ -7,7 +7,11 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
@@ -20,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from . import workflow
-from .forms import AdminLoginForm, NewCaseForm
+from .forms import AdminLoginForm, BoundedJSONField, NewCaseForm
 from .models import (
     BusinessHours,
     Case,
@@ -55,9 +59,12 @@ from .models import (
     WebhookEvent,
     Weekday,
 )
+from .models.common import validate_plausible_year
 from .policy import conflicting_rules
 from .steps import STEPS_BY_NAME, add_validation_errors, available_steps
 from .views.stepping import process_step
+
+User = get_user_model()
 
 
 class NoDeleteMixin:
@@ -78,20 +85,75 @@ class ReadOnlyMixin(NoDeleteMixin):
         return False
 
 
-class OrderItemInline(admin.TabularInline):
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, drawn with nothing selected when the
+    posted value cannot even be looked up ("x" for a number): Django's own
+    queries it as it is and fails with a 500, while the form already says
+    the choice is not valid."""
+
+    def optgroups(self, name, value, attr=None):
+        try:
+            return super().optgroups(name, value, attr)
+        except (ValueError, OverflowError):
+            return super().optgroups(name, [], attr)
+
+
+class SafeInputMixin:
+    """Every model admin's and inline's input, hardened against typos that
+    Django's own fields would turn into a 500: dates outside the plausible
+    years (year 1 cannot be converted to UTC), JSON nested too deep, and the
+    autocomplete widget above."""
+
+    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateField) and formfield is not None:
+            formfield.validators = [*formfield.validators, validate_plausible_year]
+        return formfield
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ModelAdmin(SafeInputMixin, admin.ModelAdmin):
+    pass
+
+
+class TabularInline(SafeInputMixin, admin.TabularInline):
+    pass
+
+
+class StackedInline(SafeInputMixin, admin.StackedInline):
+    pass
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(SafeInputMixin, auth_admin.UserAdmin):
+    """Django's user admin with the same hardened input as the others."""
+
+
+class OrderItemInline(TabularInline):
     model = OrderItem
     extra = 0
 
 
 @admin.register(Customer)
-class CustomerAdmin(NoDeleteMixin, admin.ModelAdmin):
+class CustomerAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["buyer_id", "display_name", "marketplace", "motive", "temperament"]
     list_filter = ["marketplace", "motive", "temperament"]
     search_fields = ["buyer_id", "display_name", "phone"]
 
 
 @admin.register(Order)
-class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
+class OrderAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["number", "marketplace", "customer", "paid_total", "paid_at", "courier"]
     list_filter = ["marketplace", "courier"]
     search_fields = ["number", "tracking_number", "customer__buyer_id"]
@@ -101,7 +163,7 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     date_hierarchy = "paid_at"
 
 
-class ReviewReplyInline(ReadOnlyMixin, admin.StackedInline):
+class ReviewReplyInline(ReadOnlyMixin, StackedInline):
     # Replies are written on the review page (review_reply_save keeps the
     # edits of published replies); here they are shown only.
     model = ReviewReply
@@ -111,7 +173,7 @@ class ReviewReplyInline(ReadOnlyMixin, admin.StackedInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(NoDeleteMixin, admin.ModelAdmin):
+class ReviewAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["external_id", "marketplace", "rating", "customer", "sku", "posted_at"]
     list_filter = ["rating", "marketplace", "revision_outcome"]
     search_fields = ["external_id", "customer__buyer_id", "text", "sku"]
@@ -120,7 +182,7 @@ class ReviewAdmin(NoDeleteMixin, admin.ModelAdmin):
     inlines = [ReviewReplyInline]
 
 
-class OfferInline(ReadOnlyMixin, admin.TabularInline):
+class OfferInline(ReadOnlyMixin, TabularInline):
     model = Offer
     fk_name = "case"
     fields = ["kind", "amount", "min_spend", "approval_status", "policy_note", "outcome"]
@@ -128,21 +190,21 @@ class OfferInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
 
-class ContactInline(ReadOnlyMixin, admin.TabularInline):
+class ContactInline(ReadOnlyMixin, TabularInline):
     model = Contact
     fields = ["contacted_at", "channel", "inbound", "outcome", "agent", "notes"]
     readonly_fields = fields
     extra = 0
 
 
-class EvidenceInline(ReadOnlyMixin, admin.TabularInline):
+class EvidenceInline(ReadOnlyMixin, TabularInline):
     model = Evidence
     fields = ["file", "kind", "description", "uploaded_by", "uploaded_at"]
     readonly_fields = fields
     extra = 0
 
 
-class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
+class CaseEventInline(ReadOnlyMixin, TabularInline):
     model = CaseEvent
     fields = ["created_at", "actor", "kind", "transition", "from_state", "to_state", "payload"]
     readonly_fields = fields
@@ -151,7 +213,7 @@ class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(NoDeleteMixin, admin.ModelAdmin):
+class CaseAdmin(NoDeleteMixin, ModelAdmin):
     list_display = [
         "number",
         "summary",
@@ -260,7 +322,7 @@ class CaseAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OfferAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["case", "kind", "amount", "approval_status", "proposed_by", "proposed_at"]
     list_filter = ["approval_status", "kind", "outcome"]
     search_fields = ["case__number"]
@@ -290,7 +352,7 @@ class OfferAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class VoucherAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["code", "customer", "value", "min_spend", "status", "valid_until"]
     list_filter = ["status"]
     search_fields = ["code", "customer__buyer_id"]
@@ -298,7 +360,7 @@ class VoucherAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CaseEventAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["created_at", "case", "kind", "transition", "actor"]
     list_filter = ["kind", "transition"]
     search_fields = ["case__number"]
@@ -306,14 +368,14 @@ class CaseEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ContactAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["contacted_at", "case", "channel", "outcome", "agent"]
     list_filter = ["channel", "outcome"]
     list_select_related = ["case", "agent"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["original_name", "case", "kind", "uploaded_by", "uploaded_at"]
     list_select_related = ["case", "uploaded_by"]
 
@@ -375,7 +437,7 @@ class PolicyRuleForm(forms.ModelForm):
 
 
 @admin.register(PolicyRule)
-class PolicyRuleAdmin(NoDeleteMixin, admin.ModelAdmin):
+class PolicyRuleAdmin(NoDeleteMixin, ModelAdmin):
     form = PolicyRuleForm
     list_display = [
         "name",
@@ -423,21 +485,21 @@ class PolicyRuleAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["created_at", "recipient", "kind", "case", "read_at"]
     list_filter = ["kind"]
     list_select_related = ["recipient", "case"]
 
 
 @admin.register(RootCauseCategory)
-class RootCauseCategoryAdmin(NoDeleteMixin, admin.ModelAdmin):
+class RootCauseCategoryAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["__str__", "code", "name_zh", "active", "sort_order"]
     list_filter = ["active", "parent"]
     search_fields = ["code", "name", "name_zh"]
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(NoDeleteMixin, admin.ModelAdmin):
+class OrderItemAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["sku", "title", "quantity", "unit_price", "supplier", "order"]
     list_filter = ["supplier"]
     search_fields = ["sku", "title", "order__number"]
@@ -445,19 +507,19 @@ class OrderItemAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(ReviewReply)
-class ReviewReplyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ReviewReplyAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["review", "status", "author", "published_at"]
     list_filter = ["status"]
     list_select_related = ["review", "author"]
 
 
 @admin.register(CaseNumberCounter)
-class CaseNumberCounterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CaseNumberCounterAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["year", "last"]
 
 
 @admin.register(ReplyTemplate)
-class ReplyTemplateAdmin(admin.ModelAdmin):
+class ReplyTemplateAdmin(ModelAdmin):
     list_display = ["title", "topic", "active", "sort_order"]
     list_filter = ["topic", "active"]
     search_fields = ["title", "body"]
@@ -465,18 +527,18 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(MarketplaceSettings)
-class MarketplaceSettingsAdmin(NoDeleteMixin, admin.ModelAdmin):
+class MarketplaceSettingsAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["marketplace", "reply_window_days", "revision_requests_allowed"]
 
 
 @admin.register(ReplyEdit)
-class ReplyEditAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ReplyEditAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["reply", "edited_by", "edited_at"]
     list_select_related = ["reply", "edited_by"]
 
 
 @admin.register(ExportRecord)
-class ExportRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ExportRecordAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["created_at", "user", "kind", "file_format", "row_count"]
     list_filter = ["kind", "file_format"]
     list_select_related = ["user"]
@@ -521,25 +583,25 @@ class BusinessHoursFormSet(BaseInlineFormSet):
                     )
 
 
-class BusinessHoursInline(admin.TabularInline):
+class BusinessHoursInline(TabularInline):
     model = BusinessHours
     formset = BusinessHoursFormSet
     extra = 0
 
 
-class SpecialDayInline(admin.TabularInline):
+class SpecialDayInline(TabularInline):
     model = SpecialDay
     extra = 1
 
 
 @admin.register(SlaCalendar)
-class SlaCalendarAdmin(NoDeleteMixin, admin.ModelAdmin):
+class SlaCalendarAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["name", "time_zone"]
     inlines = [BusinessHoursInline, SpecialDayInline]
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
+class SlaPolicyAdmin(NoDeleteMixin, ModelAdmin):
     """Editing a policy applies to cases opened or re-prioritised afterwards;
     cases already running keep the due times they were given."""
 
@@ -558,7 +620,7 @@ class SlaPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(SlaAlert)
-class SlaAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SlaAlertAdmin(ReadOnlyMixin, ModelAdmin):
     list_display = ["raised_at", "case", "clock", "level", "due_at"]
     list_filter = ["level", "clock"]
     list_select_related = ["case"]
@@ -566,7 +628,7 @@ class SlaAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(NotificationSettings)
-class NotificationSettingsAdmin(NoDeleteMixin, admin.ModelAdmin):
+class NotificationSettingsAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["user", "email"]
     list_select_related = ["user"]
 
@@ -584,7 +646,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(NoDeleteMixin, admin.ModelAdmin):
+class WebhookEndpointAdmin(NoDeleteMixin, ModelAdmin):
     """Endpoints are deactivated, not deleted: their deliveries stay on record."""
 
     form = WebhookEndpointForm
@@ -593,7 +655,7 @@ class WebhookEndpointAdmin(NoDeleteMixin, admin.ModelAdmin):
     search_fields = ["name", "url"]
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
@@ -605,7 +667,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(NoDeleteMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(NoDeleteMixin, ModelAdmin):
     """What was sent where, each attempt and its answer; failed ones can be retried."""
 
     list_display = ["created_at", "event_type", "endpoint", "status", "attempts", "next_attempt_at"]
@@ -641,7 +703,7 @@ class WebhookDeliveryAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class IdempotencyKeyAdmin(ReadOnlyMixin, ModelAdmin):
     """The API's remembered requests (for support: why was a POST replayed?)."""
 
     list_display = ["created_at", "user", "key", "status_code"]

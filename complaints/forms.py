@@ -518,6 +518,39 @@ class ReportForm(StyledFormMixin, forms.Form):
         return data
 
 
+class BoundedJSONField(forms.JSONField):
+    """Django's JSON form field, refusing what it would let through to a 500:
+    JSON nested too deep to decode (ten thousand "["), and a NUL character
+    ("\\u0000") in a string, which PostgreSQL's jsonb cannot store."""
+
+    def to_python(self, value):
+        try:
+            decoded = super().to_python(value)
+        except RecursionError as error:
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": "…"}
+            ) from error
+        pending = [decoded]
+        while pending:  # every string, key or value, at any depth
+            item = pending.pop()
+            if isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+            elif isinstance(item, str) and "\x00" in item:
+                raise forms.ValidationError(
+                    _("Null characters are not allowed."), code="null_characters_not_allowed"
+                )
+        return decoded
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+
 class BoundedUsernameMixin:
     """Django's login forms set the user name's max_length after building the
     field, so the length is never checked and any text reaches authenticate()

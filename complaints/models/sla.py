@@ -165,6 +165,11 @@ class SlaPolicyManager(models.Manager.from_queryset(SlaPolicyQuerySet)):
         return self.get(name=name)
 
 
+# A deadline further off than a year is a typo; and one of 999,999,999 days
+# could not even be added to today.
+SLA_TIME_MAX = timedelta(days=365)
+
+
 class SlaPolicy(ChoiceLabels, models.Model):
     """How soon a case from ``source`` at ``priority`` must get its first
     response and its resolution. Empty source or priority match any; the
@@ -182,9 +187,13 @@ class SlaPolicy(ChoiceLabels, models.Model):
         _("priority"), choices=Priority.choices, null=True, blank=True, help_text=_("Empty: any.")
     )
     first_response_time = models.DurationField(
-        _("time to first response"), help_text=_("For example 0:30:00, or 1 00:00:00 for a day.")
+        _("time to first response"),
+        help_text=_("For example 0:30:00, or 1 00:00:00 for a day."),
+        validators=[MaxValueValidator(SLA_TIME_MAX)],
     )
-    resolution_time = models.DurationField(_("time to resolution"))
+    resolution_time = models.DurationField(
+        _("time to resolution"), validators=[MaxValueValidator(SLA_TIME_MAX)]
+    )
     calendar = models.ForeignKey(
         SlaCalendar,
         on_delete=models.PROTECT,

@@ -293,10 +293,7 @@ def test_the_admin_refuses_an_implausible_date_in_a_policy_rule_or_a_calendar(
     response = client.post(ADD, rule_form(active_from_0=day))
     assert response.status_code == 200 and MESSAGE in response.content.decode()
     response = client.post(ADD, rule_form(active_until_0=day, active_until_1="00:00:00"))
-    # An end before the start is refused for that first (the model's checks
-    # then skip the field); an end in year 9999 for its year.
-    expected = MESSAGE if day.startswith("9999") else "The rule must end after it starts."
-    assert response.status_code == 200 and expected in response.content.decode()
+    assert response.status_code == 200 and MESSAGE in response.content.decode()
     assert not PolicyRule.objects.filter(name="Gift for lost parcels").exists()
     calendar = calendar_form("Holidays", [("0", "09:00", "18:00")], special=[(day, "", "")])
     response = client.post(reverse("admin:complaints_slacalendar_add"), calendar)
