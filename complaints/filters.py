@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import StyledFormMixin, case_workers
 from .models import CaseSource, CaseState, Priority, RemedyKind, RootCauseCategory, VoucherStatus
+from .models.common import validate_plausible_year
 
 SORTS = {
     "due": (F("due_at").asc(nulls_last=True), "-priority", "created_at"),
@@ -30,7 +31,14 @@ class DateInput(forms.DateInput):
 
 
 class FilterForm(StyledFormMixin, forms.Form):
-    pass
+    """Every list's filter form: its dates keep to the plausible years (year 1
+    less a month, the reviews' funnel, cannot even be computed)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField):
+                field.validators = [*field.validators, validate_plausible_year]
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -145,7 +153,10 @@ class OfferFilter(django_filters.FilterSet):
         field_name="proposed_by", queryset=case_workers(), label=_("Proposed by")
     )
     older_than = django_filters.NumberFilter(
-        method="filter_older_than", label=_("Waiting at least (hours)"), min_value=0
+        method="filter_older_than",
+        label=_("Waiting at least (hours)"),
+        min_value=0,
+        max_value=100_000,  # eleven years: beyond it, now minus the hours overflows
     )
 
     class Meta:
