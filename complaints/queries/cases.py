@@ -14,6 +14,7 @@ from ..models import (
     Offer,
     Order,
     RemedyKind,
+    ReplyTemplate,
     Review,
     RootCauseCategory,
 )
@@ -177,6 +178,24 @@ def reply_values(case: Case, user) -> dict:
         "amount": f"{offer.amount:.2f}" if offer is not None and offer.amount else "",
         "agent": display_name(user),
     }
+
+
+def by_id(queryset: QuerySet, value):
+    """The row of ``queryset`` whose id is ``value`` as a page or a form sent
+    it (text), or None when there is none or ``value`` is not an id at all:
+    a typed "x" must not reach the database as a key."""
+    try:
+        key = int(value)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < key < 2**63:
+        return None
+    return queryset.filter(pk=key).first()
+
+
+def active_quick_reply(value):
+    """The active quick reply (reply template) a form chose by id, or None."""
+    return by_id(ReplyTemplate.objects.filter(active=True), value)
 
 
 def reviews_to_open(*, limit: int = 10) -> QuerySet:

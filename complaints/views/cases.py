@@ -16,6 +16,7 @@ from ..forms import NewCaseForm, OrderLookupForm
 from ..models import Case, Order, Review
 from ..models.case_rules import may_claim_case
 from ..queries import (
+    by_id,
     case_for_page,
     case_offers,
     case_timeline,
@@ -146,11 +147,13 @@ def new_case(request):
     orders = search_orders(lookup.cleaned_data["number"]) if lookup.is_valid() else []
     order = review = None
     if request.GET.get("order"):
-        order = get_object_or_404(Order.objects.select_related("customer"), pk=request.GET["order"])
+        order = by_id(Order.objects.select_related("customer"), request.GET["order"])
+        if order is None:
+            raise Http404(_("No such order."))
     if request.GET.get("review"):
-        review = get_object_or_404(
-            Review.objects.select_related("customer", "order"), pk=request.GET["review"]
-        )
+        review = by_id(Review.objects.select_related("customer", "order"), request.GET["review"])
+        if review is None:
+            raise Http404(_("No such review."))
         order = review.order
     initial = {"order": order, "review": review}
     if review is not None:

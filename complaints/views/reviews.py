@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from .. import workflow
 from ..filters import ReviewFilter
 from ..forms import ReplyForm
-from ..models import ReplyTemplate, Review, ReviewReply
+from ..models import Review, ReviewReply
 from ..queries import (
+    active_quick_reply,
     attach_reply_clocks,
     recovery_funnel,
     reply_windows,
@@ -72,9 +73,7 @@ def review_detail(request, pk):
     if request.method == "POST":
         form = ReplyForm(request.POST)
         if request.POST.get("_insert_reply"):
-            template = ReplyTemplate.objects.filter(
-                pk=request.POST.get("quick_reply") or 0, active=True
-            ).first()
+            template = active_quick_reply(request.POST.get("quick_reply"))
             typed = request.POST.get("text", "").rstrip()
             if template is not None:
                 text = template.render(review_reply_values(review, request.user))

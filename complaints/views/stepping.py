@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from ..models import ReplyTemplate
-from ..queries import reply_values
+from ..queries import active_quick_reply, reply_values
 from ..steps import Step, require_available, run_step
 from ..workflow import StepNotAllowed
 
@@ -57,9 +56,7 @@ def process_step(request, case, step: Step) -> StepResult:
 def insert_quick_reply(request, case, step: Step, form):
     """Return ``form`` re-bound with the chosen quick reply appended to its text."""
     field = getattr(form, "quick_reply_field", "")
-    template = ReplyTemplate.objects.filter(
-        pk=request.POST.get("quick_reply") or 0, active=True
-    ).first()
+    template = active_quick_reply(request.POST.get("quick_reply"))
     if not field or template is None:
         return form
     data = request.POST.copy()
