@@ -27,6 +27,7 @@ from ..queries import (
 from ..steps import STEPS_BY_NAME, add_validation_errors, available_steps
 from ..workflow import offer_allowances
 from ..workflow.offers import PROPOSAL_STATES
+from .redirects import back
 from .stepping import process_step
 
 
@@ -132,11 +133,11 @@ def take_case(request, number):
         status = 400 if isinstance(error, ValidationError) else 409
         if request.htmx:
             return HttpResponse(status=status, headers={"HX-Refresh": "true"})
-        return redirect(request.POST.get("next") or case.get_absolute_url())
+        return back(request, case)
     messages.success(request, _("Case %(number)s is now yours.") % {"number": case.number})
     if request.htmx:
         return HttpResponse(headers={"HX-Refresh": "true"})
-    return redirect(request.POST.get("next") or case.get_absolute_url())
+    return back(request, case)
 
 
 @login_required

@@ -6,11 +6,11 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..models import Notification, NotificationSettings
+from .redirects import back
 
 
 @login_required
@@ -28,13 +28,6 @@ def notification_list(request):
     )
 
 
-def _back(request, default: str):
-    target = request.POST.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(default)
-
-
 @login_required
 @require_POST
 def mark_read(request):
@@ -45,7 +38,7 @@ def mark_read(request):
             return HttpResponseBadRequest(_("Unknown notification."))
         mine = mine.filter(pk=request.POST["id"])
     mine.update(read_at=timezone.now())
-    return _back(request, "complaints:notifications")
+    return back(request, "complaints:notifications")
 
 
 @login_required

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from ..queries.reports import (
     report_cases,
     top,
 )
+from .redirects import back
 
 
 def _require_reader(user):
@@ -224,4 +225,4 @@ def corrective_done(request, number):
         messages.error(request, str(refused))
     else:
         messages.success(request, _("%(number)s: corrective action done.") % {"number": number})
-    return redirect(request.POST.get("next") or "complaints:root_causes")
+    return back(request, "complaints:root_causes")

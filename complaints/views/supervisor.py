@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,6 +23,7 @@ from ..queries import (
     pending_offers,
     team_overview,
 )
+from .redirects import back
 
 PAGE_SIZE = 25
 
@@ -72,7 +73,7 @@ def decide(request, pk, decision):
                 _("%(number)s: offer %(decision)s.")
                 % {"number": offer.case.number, "decision": offer.get_approval_status_display()},
             )
-        return redirect(request.POST.get("next") or "complaints:approvals")
+        return back(request, "complaints:approvals")
     offer = pending_offers().filter(pk=offer.pk).first() or Offer.objects.select_related(
         "case__customer", "case__order", "proposed_by", "decided_by"
     ).get(pk=offer.pk)
@@ -131,10 +132,9 @@ def bulk(request):
     if not request.user.has_perm("complaints.reassign_case"):
         raise PermissionDenied(_("Only a supervisor may change cases in bulk."))
     form = BulkForm(request.POST)
-    back = request.POST.get("next") or "complaints:home"
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-        return redirect(back)
+        return back(request, "complaints:home")
     cases = list(Case.objects.filter(number__in=form.cleaned_data["cases"]))
     if form.cleaned_data["action"] == BulkForm.ASSIGN:
         result = workflow.cases_bulk_assign(
@@ -145,4 +145,4 @@ def bulk(request):
     messages.success(request, _("%(count)s cases changed.") % {"count": len(result.done)})
     for case, reason in result.skipped:
         messages.warning(request, f"{case.number}: {reason}")
-    return redirect(back)
+    return back(request, "complaints:home")
