@@ -76,3 +76,38 @@ def test_a_quick_reply_chosen_by_something_that_is_no_id_inserts_nothing(agent, 
             {"_insert_reply": "1", "quick_reply": value, "text": "抱歉"},
         )
         assert response.status_code in (200, 400), (value, response.status_code)
+
+
+def test_a_nul_or_garbage_in_a_case_number_or_voucher_code_is_a_404(admin_user):
+    """PostgreSQL cannot compare text holding a NUL: such a path used to fail
+    with a 500 there (SQLite answered 404)."""
+    from rest_framework.authtoken.models import Token
+
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    token = Token.objects.get_or_create(user=admin_user)[0].key
+    paths = [
+        "/cases/{}/",
+        "/cases/{}/take/",
+        "/cases/{}/step/confirm/",
+        "/cases/{}/offer-check/",
+        "/reports/corrective/{}/done/",
+        "/vouchers/{}/",
+        "/vouchers/{}/redeem/",
+        "/vouchers/{}/void/",
+        "/api/cases/{}/",
+        "/api/cases/{}/transitions/confirm/",
+        "/api/cases/{}/notes/",
+        "/api/cases/{}/contacts/",
+        "/api/cases/{}/offers/",
+        "/api/cases/{}/evidence/",
+        "/api/vouchers/{}/",
+        "/api/vouchers/{}/redeem/",
+    ]
+    for segment in ["%00", "C-2026%00", "%C0%80", "%FF", "x" * 3000]:
+        for path in paths:
+            url = path.format(segment)
+            headers = {"authorization": f"Token {token}"} if url.startswith("/api/") else {}
+            for method in (client.get, client.post):
+                status = method(url, headers=headers).status_code
+                assert status in (404, 405), (method.__name__, url[:40], status)
