@@ -106,6 +106,11 @@ class SafeInputMixin:
 
     formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
 
+    def get_search_results(self, request, queryset, search_term):
+        # No stored text holds a NUL, and PostgreSQL cannot even compare text
+        # with one: the autocomplete's search failed with a 500.
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         if isinstance(db_field, models.DateField) and formfield is not None:

@@ -192,3 +192,31 @@ def test_the_admin_json_field_takes_ordinary_json():
     from complaints.forms import BoundedJSONField
 
     assert BoundedJSONField().clean('["vip", {"note": "回头客"}]') == ["vip", {"note": "回头客"}]
+
+
+def test_every_admin_search_takes_a_nul_character(world, admin_user):  # noqa: F811
+    """Changelist searches and the autocomplete's: PostgreSQL cannot compare
+    text holding a NUL, and the autocomplete failed there with a 500."""
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    searched = 0
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.search_fields:
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        if client.get(url).status_code != 200:
+            continue  # the admin role may not list these
+        response = client.get(url, {"q": "a\x00b"})
+        assert response.status_code == 200, (model, response.status_code)
+        searched += 1
+    assert searched >= 5
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "\x00",
+            "app_label": "complaints",
+            "model_name": "order",
+            "field_name": "customer",
+        },
+    )
+    assert response.status_code == 200 and isinstance(response.json()["results"], list)
