@@ -326,6 +326,39 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
                 name="case_queue_due",
                 condition=Q(state__in=OPEN_STATES),
             ),
+            # The queues' other sorts (priority first; newest or oldest first),
+            # so that no sort a queue offers reads and sorts every open case.
+            models.Index(
+                F("assignee"),
+                priority_key(),
+                due_key(),
+                F("created_at"),
+                F("id"),
+                name="case_queue_assignee_prio",
+                condition=Q(state__in=OPEN_STATES),
+            ),
+            models.Index(
+                priority_key(),
+                due_key(),
+                F("created_at"),
+                F("id"),
+                name="case_queue_prio",
+                condition=Q(state__in=OPEN_STATES),
+            ),
+            models.Index(
+                fields=["assignee", "created_at", "id"],
+                name="case_queue_assignee_created",
+                condition=Q(state__in=OPEN_STATES),
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                name="case_queue_created",
+                condition=Q(state__in=OPEN_STATES),
+            ),
+            # The API's list of every case, closed ones included, by due date
+            # or priority (its default for supervisors).
+            models.Index(due_key(), priority_key(), F("created_at"), F("id"), name="case_all_due"),
+            models.Index(priority_key(), due_key(), F("created_at"), F("id"), name="case_all_prio"),
         ]
         constraints = [
             models.CheckConstraint(
