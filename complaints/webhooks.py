@@ -36,6 +36,7 @@ from .models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from .models.common import Literal
 
 logger = logging.getLogger("complaints.webhooks")
 
@@ -249,10 +250,12 @@ def deliver_due(*, now: datetime | None = None, stale_after=timedelta(minutes=15
     a delivery claimed long ago and still "sending" (its worker died) is due
     again."""
     now = now or timezone.now()
+    # The statuses as literals: a few rows among millions of delivered ones
+    # (models.common.Literal).
     WebhookDelivery.objects.filter(
-        status=DeliveryStatus.SENDING, next_attempt_at__lte=now - stale_after
+        status=Literal(DeliveryStatus.SENDING), next_attempt_at__lte=now - stale_after
     ).update(status=DeliveryStatus.PENDING)
     due = WebhookDelivery.objects.filter(
-        status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        status=Literal(DeliveryStatus.PENDING), next_attempt_at__lte=now
     ).values_list("pk", flat=True)
     return sum(deliver(pk) == "delivered" for pk in list(due))

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import setting
+from .common import Literal
 from .contacts import Contact
 from .offers import ApprovalStatus, Offer, OfferOutcome
 
@@ -116,7 +117,8 @@ def may_decide_offer(offer, user) -> bool:
 def offers_to_decide(user):
     """The pending offers ``user`` may decide, as a queryset: the same
     four-eyes rule as ``may_decide_offer`` (never one's own proposal)."""
-    return Offer.objects.filter(approval_status=ApprovalStatus.PENDING).exclude(proposed_by=user)
+    pending = Literal(ApprovalStatus.PENDING)  # rare among all offers: planned for itself
+    return Offer.objects.filter(approval_status=pending).exclude(proposed_by=user)
 
 
 def may_list_queue(name: str, user) -> bool:

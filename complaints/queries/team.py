@@ -20,6 +20,7 @@ from ..models import (
     RemedyKind,
 )
 from ..models.case_rules import offers_to_decide
+from ..models.common import Literal
 from ..roles import AGENT
 
 
@@ -33,7 +34,7 @@ def pending_offers(*, now: datetime | None = None) -> QuerySet:
         case__customer=OuterRef("case__customer"), executed_at__gte=since
     ).exclude(kind=RemedyKind.APOLOGY)
     return (
-        Offer.objects.filter(approval_status=ApprovalStatus.PENDING)
+        Offer.objects.filter(approval_status=Literal(ApprovalStatus.PENDING))
         .select_related(
             "case__customer", "case__order", "case__category", "proposed_by", "policy_rule"
         )
