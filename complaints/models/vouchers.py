@@ -85,6 +85,8 @@ class Voucher(ChoiceLabels, models.Model):
         verbose_name = _("voucher")
         verbose_name_plural = _("vouchers")
         ordering = ["-issued_at"]
+        # The ledger and the API list the newest first, a page at a time.
+        indexes = [models.Index(fields=["issued_at", "id"], name="voucher_issued")]
         permissions = [
             ("redeem_voucher", _("Can record a voucher's redemption")),
             ("void_voucher", _("Can void vouchers")),

@@ -260,3 +260,29 @@ def test_roleless_users_see_no_ledger(client, outsider, voucher):
     client.force_login(outsider)
     assert client.get(reverse("complaints:vouchers")).status_code == 403
     assert client.get(reverse("complaints:voucher", args=[voucher.code])).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("reference_data")
+def test_the_ledger_reads_its_newest_vouchers_from_an_index():
+    """The ledger and the API list vouchers newest first: an index gives that
+    order (at 1M cases, 840k vouchers: the API's list 390 -> 51 ms).
+    PostgreSQL's plan is checked; SQLite plans on its own terms."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from complaints.queries import voucher_ledger
+
+    from .test_views_queues import _plan
+
+    call_command("generate_data", cases=300, agents=2, closed=0.9, no_progress=True)
+    with CaptureQueriesContext(connection) as captured:
+        assert len(list(voucher_ledger()[:50])) > 10
+    (sql,) = [q["sql"] for q in captured]
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            plan = _plan(sql)
+        nodes = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
+        assert not any(node.startswith("Sort  (") for node in nodes), plan
+        assert "voucher_issued" in plan, plan
