@@ -123,13 +123,17 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
     by_state = dict(open_cases.values_list("state").annotate(n=Count("id")).order_by())
     rows = (
         open_cases.values("assignee", "state")
-        .annotate(
-            n=Count("id"),
-            overdue=Count("id", filter=Q(due_at__lt=now)),
-            waiting=Count(
-                "id", filter=Q(offers__approval_status=ApprovalStatus.PENDING), distinct=True
-            ),
+        .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+        .order_by()
+    )
+    # Cases waiting for an approval, counted from the few pending offers
+    # rather than by joining every open case to its offers (0.8 s at 1M).
+    waiting = dict(
+        Offer.objects.filter(
+            approval_status=Literal(ApprovalStatus.PENDING), case__state__in=OPEN_STATES
         )
+        .values_list("case__assignee")
+        .annotate(n=Count("case", distinct=True))
         .order_by()
     )
     recent = dict(
@@ -150,7 +154,8 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
         entry = loads.setdefault(row["assignee"], {"states": {}, "overdue": 0, "waiting": 0})
         entry["states"][row["state"]] = row["n"]
         entry["overdue"] += row["overdue"]
-        entry["waiting"] += row["waiting"]
+    for assignee, n in waiting.items():
+        loads.setdefault(assignee, {"states": {}, "overdue": 0, "waiting": 0})["waiting"] = n
     users = {
         user.pk: user
         for user in get_user_model()
