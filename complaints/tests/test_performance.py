@@ -154,3 +154,8 @@ def test_generate_data_fills_a_realistic_shop(client):
     assert case.pk > cases.order_by("-pk").first().pk
     client.force_login(agent.__class__.objects.get(username="bench_agent0"))
     assert client.get("/queue/mine/").status_code == 200
+    # The load test's supervisors: they may see the approvals and the team.
+    supervisor = agent.__class__.objects.get(username="bench_supervisor0")
+    assert supervisor.check_password("bench-password")
+    client.force_login(supervisor)
+    assert client.get("/approvals/").status_code == 200 and client.get("/team/").status_code == 200

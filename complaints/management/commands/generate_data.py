@@ -130,6 +130,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--supervisors", type=int, default=5, help="bench_supervisor0.. (the load test's)"
+        )
 
     def handle(self, *args, **options):
         from tqdm import tqdm
@@ -137,6 +140,7 @@ class Command(BaseCommand):
         self.rng = random.Random(options["seed"])
         self.options = options
         self.agents = self._agents(options["agents"])
+        self._supervisors(options["supervisors"])
         # Skewed load: agent k gets a share proportional to 1 / (k + 1) ** 0.7.
         self.weights = [1 / (rank + 1) ** 0.7 for rank in range(len(self.agents))]
         self.leaves = list(RootCauseCategory.objects.leaves().values_list("pk", flat=True))
@@ -169,6 +173,21 @@ class Command(BaseCommand):
                 user.groups.add(group)
             agents.append(user.pk)
         return agents
+
+    def _supervisors(self, count):
+        """Supervisors with the bench password: the load test's supervisors log
+        in as them (approvals, the team, the deadlines)."""
+        from django.contrib.auth.hashers import make_password
+
+        group = Group.objects.get(name="supervisor")
+        User = get_user_model()
+        password = make_password("bench-password")
+        for n in range(count):
+            user, created = User.objects.get_or_create(
+                username=f"bench_supervisor{n}", defaults={"password": password}
+            )
+            if created:
+                user.groups.add(group)
 
     def _batch(self, loader, first, size):
         rng, now, days = self.rng, self.now, self.options["days"]
