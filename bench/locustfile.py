@@ -1,9 +1,11 @@
-"""The load test: agents working cases (make load).
+"""The load test: agents working cases, supervisors watching them (make load).
 
 Each simulated agent logs in as one of generate_data's bench agents and then,
 with think times of one to five seconds, opens their queue, follows it to the
 next page, opens cases, adds notes and confirms new cases, as an after-sales
-agent does all day. Every request is checked: a wrong status or a page
+agent does all day. One user in ten is a supervisor (generate_data's bench
+supervisors): the approvals, the team page, the deadline board and the whole
+team's queue by priority. Every request is checked: a wrong status or a page
 without its content counts as a failure.
 """
 
@@ -16,6 +18,7 @@ from pathlib import Path
 from locust import HttpUser, between, events, task
 
 AGENTS = itertools.count()
+SUPERVISORS = itertools.count()
 CASE_LINK = re.compile(r'href="/cases/([A-Z]-[0-9-]+)/"')
 NEXT_LINK = re.compile(r'rel="next" href="\?([^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -47,21 +50,26 @@ def log_errors(request_type, name, response, exception, **kwargs):
             log.write(f"{when} {request_type} {name}: {status} {exception!r}\n")
 
 
+def log_in(user, username):
+    page = user.client.get("/accounts/login/", name="login page")
+    token = CSRF.search(page.text).group(1)
+    with user.client.post(
+        "/accounts/login/",
+        {"username": username, "password": "bench-password", "csrfmiddlewaretoken": token},
+        name="log in",
+        catch_response=True,
+    ) as response:
+        if "/accounts/login/" in response.url:
+            fail(response, "login refused")
+
+
 class Agent(HttpUser):
+    weight = 9
     wait_time = between(1, 5)
 
     def on_start(self):
         self.username = f"bench_agent{next(AGENTS) % 200}"
-        page = self.client.get("/accounts/login/", name="login page")
-        token = CSRF.search(page.text).group(1)
-        with self.client.post(
-            "/accounts/login/",
-            {"username": self.username, "password": "bench-password", "csrfmiddlewaretoken": token},
-            name="log in",
-            catch_response=True,
-        ) as response:
-            if "/accounts/login/" in response.url:
-                fail(response, "login refused")
+        log_in(self, self.username)
         self.cases = []
 
     def _csrf(self):
@@ -123,3 +131,32 @@ class Agent(HttpUser):
         ) as response:
             if response.status_code == 409:  # not waiting for confirmation: expected
                 response.success()
+
+
+class Supervisor(HttpUser):
+    weight = 1
+    wait_time = between(2, 8)
+
+    def on_start(self):
+        log_in(self, f"bench_supervisor{next(SUPERVISORS) % 5}")
+
+    def _page(self, url, name, marker):
+        with self.client.get(url, name=name, catch_response=True) as page:
+            if marker not in page.text:
+                fail(page, f"{name} without {marker!r}")
+
+    @task(3)
+    def approvals(self):
+        self._page("/approvals/", "approvals", "<h1")
+
+    @task(2)
+    def team(self):
+        self._page("/team/", "team", "data-agent=")
+
+    @task(1)
+    def deadlines(self):
+        self._page("/team/deadlines/", "deadlines", "<h1")
+
+    @task(3)
+    def open_queue_by_priority(self):
+        self._page("/queue/open/?sort=priority", "open queue by priority", 'id="queue-table"')
