@@ -125,7 +125,7 @@ bench: $(VENV)/.dev-installed .env
 	PYTHON=$(PY) PG_OPTIONS="-c shared_buffers=512MB -c work_mem=32MB" bin/with-postgres \
 	  $(PY) bench/run.py --sizes $${SIZES:-100000,1000000}
 
-# The load test (not part of make test): 50 agents for 5 minutes on make serve
+# The load test (not part of make test): 45 agents and 5 supervisors for 5 minutes on make serve
 # + PostgreSQL with 1M cases (bench/load.sh, bench/locustfile.py). Locust lives
 # in its own .venv-load. CASES=100000 USERS=20 DURATION=1m for a quick run.
 .venv-load/bin/locust: requirements-load.txt | $(PY)
