@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make load: PostgreSQL (bin/with-postgres gives DATABASE_URL) filled with
 # CASES synthetic cases, bin/serve on it, and locust's headless scenario of
-# USERS agents for DURATION. Writes bench/load_stats.csv and prints p95s.
+# USERS users (one in ten a supervisor) for DURATION. Writes bench/load_stats.csv and prints p95s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
