@@ -307,6 +307,14 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
             models.Index(fields=["resolution_due"], name="case_resolution_due"),
             models.Index(fields=["due_at"], name="case_due_at"),
             models.Index(fields=["created_at"], name="case_created"),
+            # The team page's and the team report's recent results per agent,
+            # read from the index alone (a window of days, not every case).
+            models.Index(fields=["closed_at"], include=["assignee", "id"], name="case_closed_at"),
+            models.Index(
+                fields=["verified_at"],
+                include=["assignee", "customer_satisfied", "id"],
+                name="case_verified_at",
+            ),
             # The queues' keyset pages (complaints/paging.py): open cases in
             # due order, per assignee ("mine", "unassigned") and for the team.
             models.Index(

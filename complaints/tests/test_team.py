@@ -217,3 +217,38 @@ def test_notifications_need_a_login_and_list_in_fixed_queries(client, agent, sup
         response = client.get(url)
     assert len(many) == len(few), (len(few), len(many))
     assert response.content.decode().count('data-unread="true"') == 6
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("reference_data")
+def test_the_team_pages_recent_results_are_read_from_indexes_alone():
+    """The cases each agent closed and verified in the last 30 days: counted
+    from indexes holding every column the counts name, not from every case
+    (the team page at 1M: 0.47 -> 0.25 s). PostgreSQL's plan is checked, with
+    sequential scans ruled out so the question is only whether such an index
+    exists; SQLite plans on its own terms."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from complaints.queries import team_overview
+
+    call_command("generate_data", cases=300, agents=2, closed=0.8, no_progress=True)
+    with CaptureQueriesContext(connection) as captured:
+        team_overview()
+    windows = {
+        index: sql
+        for sql in (q["sql"] for q in captured)
+        for column, index in (("closed_at", "case_closed_at"), ("verified_at", "case_verified_at"))
+        if f'"complaints_case"."{column}" >=' in sql
+    }
+    assert set(windows) == {"case_closed_at", "case_verified_at"}
+    if connection.vendor != "postgresql":
+        return
+    for index, sql in windows.items():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert f"Index Only Scan using {index}" in plan, plan
