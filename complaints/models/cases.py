@@ -309,10 +309,9 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
             models.Index(fields=["created_at"], name="case_created"),
             # The team page's and the team report's recent results per agent,
             # read from the index alone (a window of days, not every case).
-            models.Index(fields=["closed_at"], include=["assignee", "id"], name="case_closed_at"),
+            models.Index(fields=["closed_at", "assignee", "id"], name="case_closed_at"),
             models.Index(
-                fields=["verified_at"],
-                include=["assignee", "customer_satisfied", "id"],
+                fields=["verified_at", "assignee", "customer_satisfied", "id"],
                 name="case_verified_at",
             ),
             # The queues' keyset pages (complaints/paging.py): open cases in
