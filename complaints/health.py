@@ -16,15 +16,15 @@ import dataclasses
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpResponseBadRequest
 from django.tasks import task_backends
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
-from django_tasks_db.models import DBTaskResult, get_date_max
 from health_check import Database, HealthCheck, Storage
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView, MediaType
+
+from .queries.tasks import tasks_waiting_since
 
 
 @dataclasses.dataclass
@@ -40,10 +40,7 @@ class TaskQueue(HealthCheck):
         if not isinstance(task_backends["default"], DatabaseBackend):
             return  # tasks run in the web process: nothing waits for a worker
         cutoff = timezone.now() - self.delay
-        waiting = DBTaskResult.objects.ready().filter(
-            Q(run_after=get_date_max(), enqueued_at__lt=cutoff) | Q(run_after__lt=cutoff)
-        )
-        if await waiting.aexists():
+        if await tasks_waiting_since(cutoff).aexists():
             minutes = int(self.delay.total_seconds() // 60)
             raise ServiceUnavailable(
                 f"tasks have waited more than {minutes} minutes: is manage.py db_worker running?"

@@ -259,3 +259,28 @@ def deliver_due(*, now: datetime | None = None, stale_after=timedelta(minutes=15
         status=Literal(DeliveryStatus.PENDING), next_attempt_at__lte=now
     ).values_list("pk", flat=True)
     return sum(deliver(pk) == "delivered" for pk in list(due))
+
+
+FINISHED = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
+
+
+def prune_finished(*, days: int, batch: int = 5000) -> tuple[int, int]:
+    """Delete the deliveries that are done with (delivered, or given up)
+    and older than ``days``, with their attempts; return how many of each.
+
+    Deliveries still pending or being sent are never touched. Rows go in
+    batches, each its own short transaction, so a first run over years of
+    rows holds no long lock against the deliveries written meanwhile; each
+    batch starts after the last one's highest id, not over the index entries
+    of rows just deleted."""
+    old = WebhookDelivery.objects.filter(
+        status__in=FINISHED, created_at__lt=timezone.now() - timedelta(days=days)
+    ).order_by("pk")
+    deliveries = attempts = last = 0
+    while ids := list(old.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+        last = ids[-1]
+        with transaction.atomic():
+            attempts += WebhookAttempt.objects.filter(delivery_id__in=ids).delete()[0]
+            _total, by_model = WebhookDelivery.objects.filter(pk__in=ids).delete()
+            deliveries += by_model.get(WebhookDelivery._meta.label, 0)
+    return deliveries, attempts
