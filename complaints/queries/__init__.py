@@ -32,8 +32,7 @@ from .history import compensated_case_count, refunds_committed
 from .money import (
     LedgerTotals,
     compensation_cost,
-    ledger_by_month,
-    ledger_totals,
+    ledger_summary,
     voucher_ledger,
     with_compensation_cost,
 )
@@ -71,8 +70,7 @@ __all__ = [
     "customer_history",
     "deadline_cases",
     "deadline_summary",
-    "ledger_by_month",
-    "ledger_totals",
+    "ledger_summary",
     "overdue",
     "pending_approval_count",
     "pending_offers",

@@ -12,7 +12,7 @@ from django_fsm import TransitionNotAllowed
 from .. import workflow
 from ..filters import VoucherFilter
 from ..forms import RedeemForm, VoidForm
-from ..queries import ledger_by_month, ledger_totals, voucher_ledger
+from ..queries import ledger_summary, voucher_ledger
 from ..steps import add_validation_errors
 
 PAGE_SIZE = 50
@@ -28,7 +28,10 @@ def ledger(request):
     _require_ledger(request.user)
     filterset = VoucherFilter(request.GET or None, queryset=voucher_ledger())
     vouchers = filterset.qs
-    page = Paginator(vouchers, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals, months = ledger_summary(vouchers)
+    paginator = Paginator(vouchers, PAGE_SIZE)
+    paginator.count = totals.count  # counted with the totals: no second pass
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -38,8 +41,8 @@ def ledger(request):
             "filter": filterset,
             "page": page,
             "query": query.urlencode(),
-            "totals": ledger_totals(vouchers),
-            "months": ledger_by_month(vouchers),
+            "totals": totals,
+            "months": months,
             "section": "vouchers",
         },
         status=400 if filterset.is_bound and not filterset.is_valid() else 200,
