@@ -18,6 +18,13 @@ class DeadlineSummary:
     at_risk: int
     waiting: int
 
+    def count(self, status: str = "") -> int:
+        """How many cases ``deadline_cases(status)`` lists, from these counts
+        (the board's pager needs no second pass over the open cases)."""
+        if status == "":
+            return self.breached + self.at_risk  # at risk excludes breached
+        return getattr(self, status)
+
 
 def deadline_summary(*, now: datetime | None = None) -> DeadlineSummary:
     """Count open cases breached, at risk and waiting on the customer (one query)."""

@@ -109,14 +109,17 @@ def deadlines(request):
             status=400,
         )
     now = timezone.now()
-    page = Paginator(deadline_cases(status, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
+    summary = deadline_summary(now=now)
+    paginator = Paginator(deadline_cases(status, now=now), PAGE_SIZE)
+    paginator.count = summary.count(status)
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = attach_clock_states(page.object_list, now=now)
     return render(
         request,
         "complaints/deadlines.html",
         {
             "page": page,
-            "summary": deadline_summary(now=now),
+            "summary": summary,
             "status": status,
             "query": f"status={status}" if status else "",
             "now": now,
