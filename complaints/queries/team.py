@@ -120,7 +120,6 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
     now = now or timezone.now()
     since = now - timedelta(days=window_days)
     open_cases = Case.objects.filter(state__in=OPEN_STATES)
-    by_state = dict(open_cases.values_list("state").annotate(n=Count("id")).order_by())
     rows = (
         open_cases.values("assignee", "state")
         .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
@@ -150,7 +149,9 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
         .order_by()
     }
     loads: dict = {}
+    by_state: dict = {}  # the team's open cases per state, added up from the agents'
     for row in rows:
+        by_state[row["state"]] = by_state.get(row["state"], 0) + row["n"]
         entry = loads.setdefault(row["assignee"], {"states": {}, "overdue": 0, "waiting": 0})
         entry["states"][row["state"]] = row["n"]
         entry["overdue"] += row["overdue"]
