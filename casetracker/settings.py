@@ -186,6 +186,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARE
         server_side_binding=True, prepare_threshold=5
     )
 
+# PostgreSQL's JIT compiler, off for the app's sessions unless DB_JIT=1
+# (casetracker/database.py says why).
+DATABASE_JIT = os.environ.get("DB_JIT", "0").lower() in ("1", "true", "yes", "on")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,7 +8,12 @@ class ComplaintsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from casetracker.database import tune_session
+
         from . import security, webhooks  # noqa: F401  (security: its signal receivers)
         from .signals import case_event_recorded
 
+        connection_created.connect(tune_session, dispatch_uid="database_session_tuning")
         case_event_recorded.connect(webhooks.record_deliveries, dispatch_uid="webhook_outbox")

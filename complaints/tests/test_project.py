@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.core.management import call_command
 
@@ -74,6 +75,33 @@ def test_postgresql_connections_prepare_statements_unless_turned_off():
     assert off.stdout.split() == ["None", "None"], off.stderr
     sqlite = _settings_in_subprocess(*show, DEBUG="1", DATABASE_URL="sqlite:///x.sqlite3")
     assert sqlite.stdout.split() == ["None", "None"], sqlite.stderr
+
+
+@pytest.mark.django_db
+def test_new_database_sessions_run_without_jit_unless_asked(settings):
+    """PostgreSQL's JIT is off in every new session (casetracker/database.py),
+    on again with DB_JIT=1; SQLite connections are left as they are."""
+    from django.db import connections
+
+    def jit():
+        fresh = connections.create_connection("default")
+        try:
+            with fresh.cursor() as cursor:
+                if fresh.vendor != "postgresql":
+                    cursor.execute("SELECT 1")
+                    return cursor.fetchone()[0]
+                cursor.execute("SHOW jit")
+                return cursor.fetchone()[0]
+        finally:
+            fresh.close()
+
+    postgresql = connections["default"].vendor == "postgresql"
+    assert jit() == ("off" if postgresql else 1)
+    settings.DATABASE_JIT = True
+    assert jit() == ("on" if postgresql else 1)
+    show = ["-c", "from django.conf import settings; print(settings.DATABASE_JIT)"]
+    assert _settings_in_subprocess(*show, DEBUG="1").stdout.split() == ["False"]
+    assert _settings_in_subprocess(*show, DEBUG="1", DB_JIT="1").stdout.split() == ["True"]
 
 
 SECRET = "test-only-9f2c4e7a1b8d3f6e0c5a2b9d8e7f1a3c4b6d8e0f2a4c6e8b"
