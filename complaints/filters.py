@@ -174,7 +174,10 @@ class VoucherFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", label=_("Search"), help_text=_("Code, customer or case number")
     )
-    status = django_filters.MultipleChoiceFilter(choices=VoucherStatus.choices, label=_("Status"))
+    # distinct=False: the voucher's own column, no row repeats (see CaseFilter)
+    status = django_filters.MultipleChoiceFilter(
+        choices=VoucherStatus.choices, label=_("Status"), distinct=False
+    )
     issued_from = django_filters.DateFilter(
         field_name="issued_at", lookup_expr="date__gte", label=_("Issued from"), widget=DateInput
     )
@@ -202,8 +205,9 @@ YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 class ReviewFilter(django_filters.FilterSet):
     """The review inbox filters."""
 
+    # distinct=False: the review's own column, no row repeats (see CaseFilter)
     rating = django_filters.MultipleChoiceFilter(
-        choices=[(n, "★" * n) for n in range(1, 6)], label=_("Rating")
+        choices=[(n, "★" * n) for n in range(1, 6)], label=_("Rating"), distinct=False
     )
     replied = django_filters.ChoiceFilter(
         choices=YES_NO, method="filter_replied", label=_("Replied")

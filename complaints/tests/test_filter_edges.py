@@ -59,3 +59,37 @@ def test_each_filter_at_its_edges(filterset, supervisor):
             assert response.status_code in (200, 400), (name, value[:20], response.status_code)
             sent += 1
     assert sent >= 5
+
+
+def _several(filterset) -> dict:
+    """{filter name: two of its choices} for each filter on several values of
+    the list's own column."""
+    return {
+        name: [str(value) for value, _label in list(declared.extra["choices"])[:2]]
+        for name, declared in filterset.base_filters.items()
+        if isinstance(declared, filters.django_filters.MultipleChoiceFilter)
+        and "__" not in declared.field_name
+    }
+
+
+def _listed():
+    from complaints.models import Case
+    from complaints.queries import pending_offers, review_inbox, voucher_ledger
+
+    return {
+        filters.CaseFilter: Case.objects.all(),
+        filters.OfferFilter: pending_offers(),
+        filters.VoucherFilter: voucher_ledger(),
+        filters.ReviewFilter: review_inbox(),
+    }
+
+
+@pytest.mark.parametrize("filterset", [f for f in PAGES if _several(f)], ids=lambda f: f.__name__)
+def test_choosing_several_values_of_a_column_does_not_make_the_list_distinct(filterset):
+    """A filter on several values of the list's own column repeats no row, so
+    it must not make the query SELECT DISTINCT: DISTINCT keeps a list from
+    reading its index in order and made the review inbox filtered on two
+    ratings sort and count every review twice over (at 1M cases: 400 ms)."""
+    chosen = filterset(_several(filterset), queryset=_listed()[filterset])
+    assert chosen.is_valid(), chosen.errors
+    assert not chosen.qs.query.distinct, _several(filterset)
