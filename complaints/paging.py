@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.core.paginator import Page, Paginator
 from django.db import connections, models
 from django.db.models import F, Func, Value
 from django.db.models.functions import Coalesce
@@ -206,3 +207,24 @@ def capped_counts(querysets: dict, cap: int) -> dict:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
     return dict(zip(querysets, row, strict=True))
+
+
+def page_sorted_by_keys(queryset, number, *, per_page: int) -> Page:
+    """Django's page ``number`` of ``queryset``, sorted on its primary keys
+    alone and then loaded in full for that page only (a "deferred join").
+
+    For a list whose order no index gives (the review inbox puts unreplied
+    negative reviews first, which depends on another table), the database
+    sorts every row; sorting bare keys lets it keep just the rows of the page
+    as it goes instead of sorting every wide joined row (at 1M cases: the
+    inbox's list 390 -> 38 ms). The sort's own columns are read beside the
+    key: a DISTINCT query (a filter on several choices) may only sort on what
+    it selects. Rows deleted between the two reads drop out.
+    """
+    sorted_on = [name.removeprefix("-") for name in queryset.query.order_by]
+    columns = ["pk", *(name for name in sorted_on if name not in ("pk", "id"))]
+    page = Paginator(queryset.values_list(*columns), per_page).get_page(number)
+    keys = [row[0] for row in page.object_list]
+    rows = queryset.order_by().in_bulk(keys)
+    page.object_list = [rows[key] for key in keys if key in rows]
+    return page

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import (
     BooleanField,
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -21,6 +22,7 @@ from ..conf import setting
 from ..models import (
     Case,
     CaseState,
+    Contact,
     MarketplaceSettings,
     ReplyStatus,
     Review,
@@ -29,6 +31,7 @@ from ..models import (
 from ..models.common import Literal
 from ..paging import capped_counts
 from ..people import display_name
+from .reports import day_range
 
 
 def review_inbox() -> QuerySet:
@@ -128,20 +131,22 @@ def recovery_funnel(*, start: date, end: date) -> Funnel:
     contacted (their case has a contact) → resolved (their case reached the
     root cause or closed) → revised, in one query."""
     reviews = Review.objects.filter(
-        rating__lte=setting("NEGATIVE_REVIEW_MAX_RATING"),
-        posted_at__date__gte=start,
-        posted_at__date__lte=end,
+        rating__lte=setting("NEGATIVE_REVIEW_MAX_RATING"), **day_range("posted_at", start, end)
+    )
+    # Each review counted once: a review's cases and their contacts are asked
+    # whether they exist, not joined (which repeats the review per contact).
+    contacted = Exists(Contact.objects.filter(case__review=OuterRef("pk")))
+    resolved = Exists(
+        Case.objects.filter(
+            review=OuterRef("pk"), state__in=[CaseState.ROOT_CAUSE, CaseState.CLOSED]
+        )
     )
     counts = reviews.aggregate(
-        negative=Count("id", distinct=True),
-        replied=Count("id", filter=Q(reply__status=ReplyStatus.PUBLISHED), distinct=True),
-        contacted=Count("id", filter=Q(cases__contacts__isnull=False), distinct=True),
-        resolved=Count(
-            "id",
-            filter=Q(cases__state__in=[CaseState.ROOT_CAUSE, CaseState.CLOSED]),
-            distinct=True,
-        ),
-        revised=Count("id", filter=Q(revision_outcome=RevisionOutcome.REVISED), distinct=True),
+        negative=Count("id"),
+        replied=Count("id", filter=Q(reply__status=ReplyStatus.PUBLISHED)),
+        contacted=Count("id", filter=Q(contacted)),
+        resolved=Count("id", filter=Q(resolved)),
+        revised=Count("id", filter=Q(revision_outcome=RevisionOutcome.REVISED)),
     )
     return Funnel(start=start, end=end, **counts)
 

@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from .. import workflow
 from ..filters import ReviewFilter
 from ..forms import ReplyForm
 from ..models import Review, ReviewReply
+from ..paging import page_sorted_by_keys
 from ..queries import (
     active_quick_reply,
     attach_reply_clocks,
@@ -38,7 +38,7 @@ def _require_worker(user):
 def inbox(request):
     _require_worker(request.user)
     filterset = ReviewFilter(request.GET or None, queryset=review_inbox())
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_sorted_by_keys(filterset.qs, request.GET.get("page"), per_page=PAGE_SIZE)
     page.object_list = attach_reply_clocks(page.object_list, windows=reply_windows())
     cleaned = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
     end = cleaned.get("posted_to") or timezone.localdate()
