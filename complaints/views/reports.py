@@ -19,6 +19,7 @@ from ..queries.reports import (
     monthly_trend,
     open_corrective_actions,
     pareto,
+    pareto_groups,
     report_cases,
     top,
 )
@@ -46,9 +47,10 @@ def root_causes(request):
             "created_from": form.cleaned_data["start"].isoformat(),
             "created_to": form.cleaned_data["end"].isoformat(),
         }
+        leaves = pareto(cases, level="leaf")
         sections = [
-            ("pareto-leaf", _("Root causes (Pareto)"), pareto(cases, level="leaf")),
-            ("pareto-group", _("Groups"), pareto(cases, level="group")),
+            ("pareto-leaf", _("Root causes (Pareto)"), leaves),
+            ("pareto-group", _("Groups"), pareto_groups(leaves)),
             ("top-sku", _("Top SKUs"), top(cases, "root_cause_sku")),
             ("top-courier", _("Top couriers"), top(cases, "root_cause_courier")),
             ("top-supplier", _("Top suppliers"), top(cases, "root_cause_supplier")),
