@@ -182,3 +182,58 @@ def test_a_corrective_action_is_done_once(client, supervisor, agent):
     assert "already done" in again.content.decode()
     assert case.events.filter(kind="corrective_done").count() == 1
     assert client.get(done).status_code == 405
+
+
+@pytest.mark.usefixtures("reference_data")
+def test_the_groups_add_up_from_the_leaves_as_sql_counts_them(client, supervisor):
+    """The groups' Pareto is added up from the leaves' rows, not read in a
+    second pass over the period's cases (at 1M cases, 90 days: 250 ms of
+    1.36 s): the same rows, shares and costs as SQL's own grouping."""
+    from django.core.management import call_command
+
+    from complaints.queries.reports import pareto, pareto_groups, report_cases
+
+    call_command("generate_data", cases=300, agents=3, closed=0.9, no_progress=True)
+    today = timezone.localdate()
+    cases = report_cases(start=today - timedelta(days=800), end=today)
+    by_sql = pareto(cases, level="group")
+    assert len(by_sql) > 2 and sum(row.count for row in by_sql) > 100
+    assert pareto_groups(pareto(cases, level="leaf")) == by_sql
+    client.force_login(supervisor)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(REPORT, {"start": (today - timedelta(days=800)).isoformat()})
+    shown = [row for row, _url in section(response, "pareto-group")["rows"]]
+    assert shown == by_sql
+    assert not [q for q in captured if '"root_cause__parent__id"' in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("reference_data")
+def test_open_corrective_actions_are_read_from_their_own_index(agent):
+    """The few corrective actions written down and not yet done have a
+    partial index (migration 0031), so the report does not read every case
+    of its period to find them (at 1M cases, 90 days: 135 ms). PostgreSQL's
+    plan is checked with sequential scans ruled out; SQLite, the answer."""
+    from django.db import transaction
+
+    from complaints.models import Case
+    from complaints.queries.reports import open_corrective_actions, report_cases
+
+    cases = [with_cause(agent, "defect") for _ in range(3)]
+    Case.objects.filter(pk=cases[0].pk).update(corrective_action="换供应商")
+    Case.objects.filter(pk=cases[1].pk).update(
+        corrective_action="改包装", corrective_action_done_at=timezone.now()
+    )
+    today = timezone.localdate()
+    period = report_cases(start=today - timedelta(days=89), end=today)
+    with CaptureQueriesContext(connection) as captured:
+        assert [c.pk for c in open_corrective_actions(period)] == [cases[0].pk]
+    if connection.vendor != "postgresql":
+        return
+    (sql,) = [q["sql"] for q in captured]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "case_corrective_open" in plan, plan
