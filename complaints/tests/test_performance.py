@@ -196,6 +196,20 @@ def test_generate_data_fills_a_realistic_shop(client):
     assert len(loads) == 20 and loads[-1] > 3 * loads[0]  # a few carry much more
     assert Customer.objects.count() < 400  # some customers come back
     assert Review.objects.filter(cases__in=cases).count() == cases.filter(source="review").count()
+    # Most reviews are answered; vouchers are redeemed, voided, expired or
+    # still owed; some closed cases record a corrective action, most done.
+    from complaints.models import ReviewReply, Voucher
+
+    reviews = Review.objects.filter(cases__in=cases).count()
+    assert 0.6 < ReviewReply.objects.filter(status="published").count() / reviews < 0.95
+    fates = dict(Voucher.objects.values_list("status").annotate(n=Count("id")).order_by())
+    assert set(fates) == {"issued", "redeemed", "expired", "void"}, fates
+    assert 0.35 < fates["redeemed"] / sum(fates.values()) < 0.6
+    corrective = cases.exclude(corrective_action="")
+    assert 0.04 < corrective.count() / closed < 0.18
+    done = corrective.filter(corrective_action_done_at__isnull=False).count()
+    assert 0 < done < corrective.count()
+    assert not cases.filter(corrective_action="", corrective_action_done_at__isnull=False).exists()
     # The ids continue after the loaded rows: the workflow opens a case as usual.
     agent = UserFactory(username="after_bench", role="agent")
     case = flows.opened(agent, OrderFactory())

@@ -3,10 +3,14 @@
     python manage.py generate_data --cases 1000000
 
 Writes customers (some complain repeatedly), orders with items, reviews for
-the cases that came from one, and cases across the routine: 80% closed, the
-rest spread over the open states, each with the events of the steps it went
-through (about ten per closed case), its offer, voucher and contacts. The
-load is skewed across --agents agents (a few carry much more than others).
+the cases that came from one (most answered with a published reply), and
+cases across the routine: 80% closed, the rest spread over the open states,
+each with the events of the steps it went through (about ten per closed
+case), its offer, voucher and contacts. Vouchers live on after issue: about
+half redeemed, a few voided, the rest expired once past their date or still
+outstanding. One closed case in ten records a corrective action, most of
+them done. The load is skewed across --agents agents (a few carry much more
+than others).
 
 Rows are written in batches with explicit ids: PostgreSQL gets them through
 COPY (psycopg), other databases through bulk inserts. The rows are plausible
@@ -33,6 +37,7 @@ from complaints.models import (
     Order,
     OrderItem,
     Review,
+    ReviewReply,
     RootCauseCategory,
     Voucher,
 )
@@ -40,6 +45,7 @@ from complaints.models import (
 SKUS = [f"SKU-{n:03d}" for n in range(60)]
 COURIERS = ["中通快递", "圆通速递", "顺丰速运", "韵达快递", "申通快递", "京东物流"]
 SUPPLIERS = ["杭州织造", "广州棉品", "东莞牛仔厂", "宁波毛纺", "桐乡针织"]
+CORRECTIVE = ["更换包装供应商", "更新商品色卡照片", "调整尺码表", "与快递协商赔付流程"]
 SUMMARIES = ["颜色与图片不符", "尺码偏小", "快递太慢", "包裹破损", "少发配件", "质量问题"]
 # The routine's steps: (transition, from, to). A case in state S went through
 # the steps up to S; closed cases through all of them.
@@ -52,7 +58,9 @@ ROUTINE = [
     ("close", "root_cause", "closed"),
 ]
 OPEN_SPREAD = ["confirming"] * 4 + ["analyzing"] * 3 + ["proposing", "executing", "verifying"]
-MODELS = [Customer, Order, OrderItem, Review, Case, Offer, Voucher, Contact, CaseEvent]
+MODELS = [
+    Customer, Order, OrderItem, Review, ReviewReply, Case, Offer, Voucher, Contact, CaseEvent,
+]  # fmt: skip
 
 
 class Loader:
@@ -140,7 +148,7 @@ class Command(BaseCommand):
         self.rng = random.Random(options["seed"])
         self.options = options
         self.agents = self._agents(options["agents"])
-        self._supervisors(options["supervisors"])
+        self.supervisors = self._supervisors(options["supervisors"])
         # Skewed load: agent k gets a share proportional to 1 / (k + 1) ** 0.7.
         self.weights = [1 / (rank + 1) ** 0.7 for rank in range(len(self.agents))]
         self.leaves = list(RootCauseCategory.objects.leaves().values_list("pk", flat=True))
@@ -182,12 +190,15 @@ class Command(BaseCommand):
         group = Group.objects.get(name="supervisor")
         User = get_user_model()
         password = make_password("bench-password")
+        supervisors = []
         for n in range(count):
             user, created = User.objects.get_or_create(
                 username=f"bench_supervisor{n}", defaults={"password": password}
             )
             if created:
                 user.groups.add(group)
+            supervisors.append(user.pk)
+        return supervisors
 
     def _batch(self, loader, first, size):
         rng, now, days = self.rng, self.now, self.options["days"]
@@ -294,6 +305,24 @@ class Command(BaseCommand):
         due = opened + timedelta(hours=48)
         compensation = Decimal(rng.choice([5, 10, 20])) if len(steps) >= 3 else Decimal("0")
         analysed = len(steps) >= 1
+        corrective, corrective_done = "", None
+        if state == "closed" and rng.random() < 0.1:
+            corrective = rng.choice(CORRECTIVE)
+            if rng.random() < 0.7:
+                corrective_done = self._past(closed_at + timedelta(days=rng.randint(1, 20)))
+        if review_id and agent and (len(steps) >= 1 or rng.random() < 0.2):
+            replied = self._past(opened + timedelta(minutes=rng.randint(30, 1440)))
+            rows[ReviewReply].append(
+                {
+                    "id": loader.new_id(ReviewReply),
+                    "review_id": review_id,
+                    "text": "非常抱歉给您带来不便，我们已联系您处理。",
+                    "status": "published",
+                    "author_id": agent,
+                    "published_at": replied,
+                    "updated_at": replied,
+                }
+            )
         rows[Case].append(
             {
                 "id": case_id,
@@ -323,6 +352,8 @@ class Command(BaseCommand):
                 "customer_satisfied": (rng.random() < 0.85) if state == "closed" else None,
                 "satisfaction_score": rng.randint(2, 5) if state == "closed" else None,
                 "compensation_cost": compensation,
+                "corrective_action": corrective,
+                "corrective_action_done_at": corrective_done,
             }
         )
         if len(steps) >= 2:  # an offer was proposed
@@ -356,6 +387,7 @@ class Command(BaseCommand):
                         "valid_from": times[3],
                         "valid_until": times[3] + timedelta(days=30),
                         "issued_at": times[3],
+                        **self._voucher_fate(times[3], compensation or Decimal("10")),
                     }
                 )
         if len(steps) >= 5 and agent:
@@ -386,3 +418,29 @@ class Command(BaseCommand):
                     "created_at": when,
                 }
             )
+
+    def _past(self, moment):
+        """``moment``, or now if it has not come yet."""
+        return min(moment, self.now)
+
+    def _voucher_fate(self, issued, value) -> dict:
+        """What became of a voucher issued at ``issued``: about half are
+        redeemed within their 30 days, 3% voided, the rest expired once past
+        their date (as the nightly sweep marks them) or still outstanding."""
+        rng, until = self.rng, issued + timedelta(days=30)
+        fate = rng.random()
+        if fate < 0.03 and self.supervisors:
+            return {
+                "status": "void",
+                "voided_at": self._past(issued + timedelta(hours=rng.randint(1, 48))),
+                "voided_by_id": rng.choice(self.supervisors),
+                "void_reason": "重复发放",
+            }
+        redeemed = issued + timedelta(minutes=rng.randint(60, 30 * 1440 - 60))
+        if fate < 0.5 and redeemed < self.now:
+            return {
+                "status": "redeemed",
+                "redeemed_at": redeemed,
+                "redeemed_amount": value + Decimal(rng.randint(50, 300)),
+            }
+        return {"status": "expired" if until <= self.now else "issued"}
