@@ -221,7 +221,9 @@ def page_sorted_by_keys(queryset, number, *, per_page: int) -> Page:
     key: a DISTINCT query (a filter on several choices) may only sort on what
     it selects. Rows deleted between the two reads drop out.
     """
-    sorted_on = [name.removeprefix("-") for name in queryset.query.order_by]
+    sorted_on = [
+        name.removeprefix("-") for name in queryset.query.order_by if isinstance(name, str)
+    ]
     columns = ["pk", *(name for name in sorted_on if name not in ("pk", "id"))]
     page = Paginator(queryset.values_list(*columns), per_page).get_page(number)
     keys = [row[0] for row in page.object_list]
