@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from .common import ChoiceLabels, Marketplace, validate_plausible_year
@@ -64,11 +66,25 @@ class Review(ChoiceLabels, models.Model):
     )
     revised_rating = models.PositiveSmallIntegerField(_("revised rating"), null=True, blank=True)
     revised_at = models.DateTimeField(_("revised"), null=True, blank=True)
+    # When the shop's published reply went out; kept by the reply itself
+    # (sync_replied_at below), never edited here. The inbox, the badges and
+    # the funnel read it instead of joining every reply: an index can then
+    # hold the reviews still waiting for one.
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
         ordering = ["-posted_at"]
+        indexes = [
+            # The navigation's "unreplied" badges per rating and the inbox's
+            # first rows: the few reviews without a published reply.
+            models.Index(
+                fields=["rating", "posted_at", "id"],
+                name="review_unreplied",
+                condition=Q(replied_at__isnull=True),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["marketplace", "external_id"], name="review_unique_id_per_marketplace"
@@ -189,3 +205,22 @@ class MarketplaceSettings(ChoiceLabels, models.Model):
         """Return the marketplace's settings, or the defaults when none are saved."""
         found = cls.objects.filter(marketplace=marketplace).first()
         return found or cls(marketplace=marketplace)
+
+
+def sync_replied_at(reply: "ReviewReply", *, deleted: bool = False) -> None:
+    """Write the reply's publication onto its review (None while a draft or
+    once the reply is gone)."""
+    published = not deleted and reply.status == ReplyStatus.PUBLISHED
+    Review.objects.filter(pk=reply.review_id).update(
+        replied_at=reply.published_at if published else None
+    )
+
+
+@receiver(post_save, sender=ReviewReply, dispatch_uid="review_replied_at_saved")
+def _reply_saved(sender, instance, **kwargs):
+    sync_replied_at(instance)
+
+
+@receiver(post_delete, sender=ReviewReply, dispatch_uid="review_replied_at_deleted")
+def _reply_deleted(sender, instance, **kwargs):
+    sync_replied_at(instance, deleted=True)

@@ -328,11 +328,12 @@ def test_the_inbox_sorts_bare_keys_and_loads_only_its_page(client, agent):
     assert client.get(INBOX, {"rating": ["1", "2"]}).status_code == 200
 
 
-def test_the_unreplied_badges_ask_whether_a_reply_exists(client, agent):
+def test_the_unreplied_badges_read_the_reviews_own_reply_time(client, agent):
     """Where most reviews are answered, an outer join to the replies made
     PostgreSQL hash every reply for each rating's badge, on every page (150
-    ms at 1M cases); NOT EXISTS lets it stop at the cap (4 ms). The counts
-    stay those of reviews without a published reply: a draft counts."""
+    ms at 1M cases), and NOT EXISTS walked the answered reviews (4 ms). The
+    badges read the review's replied_at instead. A draft does not count as
+    a reply."""
     from complaints.queries import unreplied_counts
     from complaints.queries.reviews import unreplied_by_rating
 
@@ -344,4 +345,62 @@ def test_the_unreplied_badges_ask_whether_a_reply_exists(client, agent):
     assert unreplied_counts() == {1: 2, 2: 1, 3: 1}
     for queryset in unreplied_by_rating().values():
         sql = str(queryset.query)
-        assert "NOT (EXISTS(" in sql and "LEFT OUTER JOIN" not in sql, sql
+        assert "complaints_reviewreply" not in sql and '"replied_at" IS NULL' in sql, sql
+
+
+def test_replied_at_follows_the_published_reply_whoever_writes_it(agent):
+    """The reply keeps its review's replied_at: published through the
+    workflow, turned back into a draft or deleted (as the admin may), and
+    the migration fills it for replies published before it."""
+    import importlib
+
+    from django.apps import apps
+
+    from complaints.models import Review, ReviewReply
+
+    review = ReviewFactory(rating=1)
+    workflow.review_reply_save(review=review, actor=agent, text="草稿", publish=False)
+    review.refresh_from_db()
+    assert review.replied_at is None
+    reply = workflow.review_reply_save(review=review, actor=agent, text="抱歉", publish=True)
+    review.refresh_from_db()
+    assert review.replied_at == reply.published_at is not None
+    reply.status = "draft"
+    reply.save()  # the admin's change form saves the same way
+    review.refresh_from_db()
+    assert review.replied_at is None
+    reply.status = "published"
+    reply.save()
+    ReviewReply.objects.filter(pk=reply.pk).delete()
+    review.refresh_from_db()
+    assert review.replied_at is None
+    again = workflow.review_reply_save(review=review, actor=agent, text="再次", publish=True)
+    Review.objects.filter(pk=review.pk).update(replied_at=None)  # as before the migration
+    migration = importlib.import_module("complaints.migrations.0032_review_replied_at")
+    migration.backfill(apps, None)
+    review.refresh_from_db()
+    assert review.replied_at == again.published_at
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("reference_data")
+def test_the_badges_count_from_the_index_of_unreplied_reviews():
+    """review_unreplied holds the reviews without a published reply, by
+    rating: a badge counts its first hundred from the index alone. The
+    PostgreSQL plan is checked with that index the only one it may use."""
+    from django.core.management import call_command
+
+    from complaints.paging import capped_counts
+    from complaints.queries.reviews import unreplied_by_rating
+
+    from .plans import plan_with_only
+
+    call_command("generate_data", cases=300, agents=2, closed=0.8, no_progress=True)
+    with CaptureQueriesContext(connection) as captured:
+        counts = capped_counts(unreplied_by_rating(), 99)
+    assert 0 < sum(counts.values()) < 300 * 0.25
+    if connection.vendor != "postgresql":
+        return
+    (sql,) = [q["sql"] for q in captured]
+    plan = plan_with_only("review_unreplied", "complaints_review", sql)
+    assert plan.count("Index Only Scan using review_unreplied") == len(counts), plan

@@ -312,6 +312,7 @@ class Command(BaseCommand):
                 corrective_done = self._past(closed_at + timedelta(days=rng.randint(1, 20)))
         if review_id and agent and (len(steps) >= 1 or rng.random() < 0.2):
             replied = self._past(opened + timedelta(minutes=rng.randint(30, 1440)))
+            rows[Review][-1]["replied_at"] = replied  # this case's review, written just before
             rows[ReviewReply].append(
                 {
                     "id": loader.new_id(ReviewReply),

@@ -1,0 +1,24 @@
+"""PostgreSQL's plan for a query when one index is all it may use."""
+
+from django.db import connection, transaction
+
+
+def plan_with_only(index: str, table: str, sql: str) -> str:
+    """EXPLAIN ``sql`` with sequential and bitmap scans off and every other
+    index of ``table`` that is not a constraint's dropped, in a transaction
+    rolled back: on a test's few rows another index with a filter costs
+    about the same, so the question is only whether ``index`` answers alone."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexname <> %s "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+            [table, index],
+        )
+        for (other,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{other}"')
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    return plan
