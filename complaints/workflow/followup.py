@@ -72,7 +72,11 @@ def case_request_review_revision(*, case, actor, channel: str, note: str = "") -
         review.revision_requested_at = timezone.now()
         review.revision_requested_by = actor
         review.revision_request_channel = channel
-        review.save()
+        review.save(
+            update_fields=[
+                "revision_requested_at", "revision_requested_by", "revision_request_channel",
+            ]
+        )  # fmt: skip
         record_event(
             case,
             actor,
@@ -99,7 +103,7 @@ def case_record_revision_outcome(*, case, actor, outcome: str, revised_rating=No
         review.revision_outcome = outcome
         review.revised_rating = revised_rating if outcome == RevisionOutcome.REVISED else None
         review.revised_at = timezone.now() if outcome == RevisionOutcome.REVISED else None
-        review.save()
+        review.save(update_fields=["revision_outcome", "revised_rating", "revised_at"])
         record_event(
             case,
             actor,
