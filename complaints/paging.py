@@ -209,6 +209,15 @@ def capped_counts(querysets: dict, cap: int) -> dict:
     return dict(zip(querysets, row, strict=True))
 
 
+def counted_page(queryset, number, *, per_page: int, count: int) -> Page:
+    """Django's page ``number`` of ``queryset`` when the list's length is
+    already known (counted with the page's totals or summary): the paginator
+    does not count the rows a second time."""
+    paginator = Paginator(queryset, per_page)
+    paginator.count = count
+    return paginator.get_page(number)
+
+
 def page_sorted_by_keys(queryset, number, *, per_page: int) -> Page:
     """Django's page ``number`` of ``queryset``, sorted on its primary keys
     alone and then loaded in full for that page only (a "deferred join").

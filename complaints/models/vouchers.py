@@ -118,3 +118,15 @@ class Voucher(ChoiceLabels, models.Model):
         from django.utils import timezone
 
         return self.status == VoucherStatus.ISSUED and self.valid_until > timezone.now()
+
+
+def outstanding_q(now) -> Q:
+    """Vouchers the shop still owes at ``now``: issued and within their
+    validity (Voucher.is_outstanding, as a filter)."""
+    return Q(status=VoucherStatus.ISSUED, valid_until__gt=now)
+
+
+def lapsed_q(now) -> Q:
+    """Vouchers past their validity at ``now`` that the nightly sweep has not
+    marked expired yet: still issued."""
+    return Q(status=VoucherStatus.ISSUED, valid_until__lte=now)

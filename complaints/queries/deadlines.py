@@ -23,6 +23,8 @@ class DeadlineSummary:
         (the board's pager needs no second pass over the open cases)."""
         if status == "":
             return self.breached + self.at_risk  # at risk excludes breached
+        if status not in BOARD_STATUSES:
+            raise ValueError(status)
         return getattr(self, status)
 
 

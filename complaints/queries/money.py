@@ -14,6 +14,7 @@ from ..models import (
     Voucher,
     VoucherStatus,
 )
+from ..models.vouchers import lapsed_q, outstanding_q
 
 
 def compensation_cost(case: Case) -> Decimal:
@@ -68,7 +69,6 @@ def ledger_summary(
 
     now = now or timezone.now()
     zero = Decimal("0")
-    issued_expired = Q(status=VoucherStatus.ISSUED, valid_until__lte=now)
     months = list(
         vouchers.order_by()
         .annotate(month=TruncMonth("issued_at"))
@@ -77,11 +77,9 @@ def ledger_summary(
             count=Count("id"),
             issued=Coalesce(Sum("value"), zero),
             redeemed=Coalesce(Sum("value", filter=Q(status=VoucherStatus.REDEEMED)), zero),
-            outstanding=Coalesce(
-                Sum("value", filter=Q(status=VoucherStatus.ISSUED, valid_until__gt=now)), zero
-            ),
+            outstanding=Coalesce(Sum("value", filter=outstanding_q(now)), zero),
             expired=Coalesce(
-                Sum("value", filter=Q(status=VoucherStatus.EXPIRED) | issued_expired), zero
+                Sum("value", filter=Q(status=VoucherStatus.EXPIRED) | lapsed_q(now)), zero
             ),
             void=Coalesce(Sum("value", filter=Q(status=VoucherStatus.VOID)), zero),
         )

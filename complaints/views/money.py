@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,6 +11,7 @@ from django_fsm import TransitionNotAllowed
 from .. import workflow
 from ..filters import VoucherFilter
 from ..forms import RedeemForm, VoidForm
+from ..paging import counted_page
 from ..queries import ledger_summary, voucher_ledger
 from ..steps import add_validation_errors
 
@@ -29,9 +29,7 @@ def ledger(request):
     filterset = VoucherFilter(request.GET or None, queryset=voucher_ledger())
     vouchers = filterset.qs
     totals, months = ledger_summary(vouchers)
-    paginator = Paginator(vouchers, PAGE_SIZE)
-    paginator.count = totals.count  # counted with the totals: no second pass
-    page = paginator.get_page(request.GET.get("page"))
+    page = counted_page(vouchers, request.GET.get("page"), per_page=PAGE_SIZE, count=totals.count)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -14,6 +14,7 @@ from .. import workflow
 from ..filters import OfferFilter
 from ..forms import BulkForm, DecisionForm
 from ..models import Case, Offer
+from ..paging import counted_page
 from ..queries import (
     BOARD_STATUSES,
     attach_clock_states,
@@ -110,9 +111,12 @@ def deadlines(request):
         )
     now = timezone.now()
     summary = deadline_summary(now=now)
-    paginator = Paginator(deadline_cases(status, now=now), PAGE_SIZE)
-    paginator.count = summary.count(status)
-    page = paginator.get_page(request.GET.get("page"))
+    page = counted_page(
+        deadline_cases(status, now=now),
+        request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        count=summary.count(status),
+    )
     page.object_list = attach_clock_states(page.object_list, now=now)
     return render(
         request,

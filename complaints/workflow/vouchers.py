@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Case, EventKind, Voucher, VoucherStatus
 from ..models.common import MONEY_MAX
+from ..models.vouchers import lapsed_q
 from ._base import StepNotAllowed, field_error, record_event, require_perm
 
 
@@ -133,9 +134,7 @@ def vouchers_expire(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     expired = 0
-    candidates = Voucher.objects.filter(
-        status=VoucherStatus.ISSUED, valid_until__lte=now
-    ).values_list("pk", flat=True)
+    candidates = Voucher.objects.filter(lapsed_q(now)).values_list("pk", flat=True)
     for pk in list(candidates.iterator()):
         with transaction.atomic():
             voucher, case = _locked(Voucher(pk=pk))
