@@ -21,18 +21,24 @@ from datetime import UTC, datetime
 from django.core.paginator import Page, Paginator
 from django.db import connections, models
 from django.db.models import F, Func, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
+
+from .sql import Literal
 
 COUNT_CAP = 1000
 FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)  # where cases without a due time sort
 
 
+# The sort keys' constants are literals in the SQL (models.common.Literal):
+# a kept connection's prepared queue query then still matches the queue's
+# indexes (Case.Meta.indexes) and reads 25 rows instead of sorting them all.
 def due_key():
-    return Coalesce("due_at", Value(FAR_FUTURE, output_field=models.DateTimeField()))
+    return Coalesce("due_at", Literal(FAR_FUTURE, output_field=models.DateTimeField()))
 
 
 def priority_key():
-    return -F("priority")
+    return CombinedExpression(F("priority"), "*", Literal(-1))
 
 
 @dataclass(frozen=True)

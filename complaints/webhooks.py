@@ -36,7 +36,7 @@ from .models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from .models.common import Literal
+from .sql import Literal
 
 logger = logging.getLogger("complaints.webhooks")
 

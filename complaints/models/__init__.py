@@ -9,6 +9,7 @@ from .cases import (
     Priority,
     ResponsibleParty,
     Severity,
+    open_q,
 )
 from .common import Marketplace
 from .contacts import Contact, ContactChannel, ContactOutcome, Evidence
@@ -107,4 +108,5 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEvent",
     "Weekday",
+    "open_q",
 ]

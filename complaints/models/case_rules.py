@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import setting
-from .common import Literal
+from ..sql import Literal
 from .contacts import Contact
 from .offers import ApprovalStatus, Offer, OfferOutcome
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..paging import due_key, priority_key
+from ..sql import Literal
 from .case_rules import (
     accepted_offer_cleared,
     demand_recorded,
@@ -44,6 +45,14 @@ OPEN_STATES = (
     CaseState.VERIFYING,
     CaseState.ROOT_CAUSE,
 )
+
+
+def open_q(prefix: str = "") -> Q:
+    """ "The case is open" as the queries ask it (``prefix``: the path to the
+    case, e.g. "case__"). The states are written into the SQL (sql.Literal),
+    so that a kept connection's prepared statement still reads the partial
+    indexes of open cases (Meta.indexes), whatever its parameters."""
+    return Q(**{f"{prefix}state__in": [Literal(state) for state in OPEN_STATES]})
 
 
 class CaseSource(models.TextChoices):
@@ -84,7 +93,7 @@ class CaseQuerySet(models.QuerySet):
         raise IntegrityError("Cases are never deleted; cancel them instead.")
 
     def open(self):
-        return self.filter(state__in=OPEN_STATES)
+        return self.filter(open_q())
 
 
 class CaseNumberCounter(models.Model):

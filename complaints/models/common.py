@@ -1,12 +1,10 @@
 """Enumerations and field helpers shared by several aggregates."""
 
-import re
 from decimal import Decimal
 from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Value
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
@@ -69,20 +67,3 @@ class ChoiceLabels:
 @cache
 def _labels(field) -> dict:
     return dict(make_hashable(field.flatchoices))
-
-
-class Literal(Value):
-    """A status the code names (a TextChoices value), written into the SQL
-    itself instead of being sent as a parameter.
-
-    PostgreSQL plans a statement a kept connection has prepared once for any
-    parameter ("generic plan"), guessing that a status matches as many rows
-    as an average one. For a rare status among a million rows ("pending"
-    approvals, deliveries still to send) that guess reads the whole table:
-    the supervisors' approvals badge took 117 ms on every page instead of
-    0.04 ms. With the status in the SQL, the plan is made for it."""
-
-    def as_sql(self, compiler, connection):
-        if not isinstance(self.value, str) or not re.fullmatch(r"[a-z_]+", self.value):
-            raise ValueError(f"Literal() takes a code's status name, not {self.value!r}")
-        return f"'{self.value}'", []

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from ..conf import setting
 from ..models import (
-    OPEN_STATES,
     Case,
     Offer,
     Order,
@@ -17,6 +16,7 @@ from ..models import (
     ReplyTemplate,
     Review,
     RootCauseCategory,
+    open_q,
 )
 from ..people import display_name
 from .history import compensated_case_count
@@ -29,7 +29,7 @@ def case_queue(name: str, *, user, now: datetime | None = None) -> QuerySet:
     now = now or timezone.now()
     cases = Case.objects.select_related("customer", "order", "assignee", "category")
     if name != "all":  # every state, for reports' drill-down
-        cases = cases.filter(state__in=OPEN_STATES)
+        cases = cases.filter(open_q())
     if name == "mine":
         cases = cases.filter(assignee=user)
     elif name == "unassigned":
@@ -203,7 +203,7 @@ def reviews_to_open(*, limit: int = 10) -> QuerySet:
 
     return (
         Review.objects.filter(rating__lte=3)
-        .exclude(cases__state__in=OPEN_STATES)
+        .exclude(open_q("cases__"))
         .select_related("customer")
         .order_by("-posted_at")[:limit]
     )

@@ -7,7 +7,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from .. import sla
-from ..models import OPEN_STATES, Case
+from ..models import Case, open_q
 
 BOARD_STATUSES = ("breached", "at_risk", "waiting")
 
@@ -31,7 +31,7 @@ class DeadlineSummary:
 def deadline_summary(*, now: datetime | None = None) -> DeadlineSummary:
     """Count open cases breached, at risk and waiting on the customer (one query)."""
     now = now or timezone.now()
-    counts = Case.objects.filter(state__in=OPEN_STATES).aggregate(
+    counts = Case.objects.filter(open_q()).aggregate(
         breached=Count("pk", filter=sla.breached_q(now)),
         at_risk=Count("pk", filter=sla.at_risk_q(now) & ~sla.breached_q(now)),
         waiting=Count("pk", filter=Q(waiting_since__isnull=False)),
@@ -45,9 +45,7 @@ def deadline_cases(status: str = "", *, now: datetime | None = None) -> QuerySet
     ``status``: "breached", "at_risk", "waiting", or "" for breached and at risk.
     """
     now = now or timezone.now()
-    cases = Case.objects.filter(state__in=OPEN_STATES).select_related(
-        "customer", "assignee", "sla_policy"
-    )
+    cases = Case.objects.filter(open_q()).select_related("customer", "assignee", "sla_policy")
     if status == "breached":
         cases = cases.filter(sla.breached_q(now))
     elif status == "at_risk":

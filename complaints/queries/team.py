@@ -18,10 +18,11 @@ from ..models import (
     CaseState,
     Offer,
     RemedyKind,
+    open_q,
 )
 from ..models.case_rules import offers_to_decide
-from ..models.common import Literal
 from ..roles import AGENT
+from ..sql import Literal
 
 
 def pending_offers(*, now: datetime | None = None) -> QuerySet:
@@ -119,7 +120,7 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
 
     now = now or timezone.now()
     since = now - timedelta(days=window_days)
-    open_cases = Case.objects.filter(state__in=OPEN_STATES)
+    open_cases = Case.objects.filter(open_q())
     rows = (
         open_cases.values("assignee", "state")
         .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
@@ -128,9 +129,7 @@ def team_overview(*, now: datetime | None = None, window_days: int = 30) -> Team
     # Cases waiting for an approval, counted from the few pending offers
     # rather than by joining every open case to its offers (0.8 s at 1M).
     waiting = dict(
-        Offer.objects.filter(
-            approval_status=Literal(ApprovalStatus.PENDING), case__state__in=OPEN_STATES
-        )
+        Offer.objects.filter(open_q("case__"), approval_status=Literal(ApprovalStatus.PENDING))
         .values_list("case__assignee")
         .annotate(n=Count("case", distinct=True))
         .order_by()

@@ -1,5 +1,7 @@
 """PostgreSQL's plan for a query when one index is all it may use."""
 
+import re
+
 from django.db import connection, transaction
 
 
@@ -20,5 +22,24 @@ def plan_with_only(index: str, table: str, sql: str) -> str:
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute(f"EXPLAIN {sql}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    return plan
+
+
+def generic_plan(sql: str, params, *settings: str) -> str:
+    """EXPLAIN ``sql`` (Django's, with %s for its ``params``) as a kept
+    connection runs it once the statement is prepared: PostgreSQL's one
+    "generic" plan for any parameters (plan_cache_mode force_generic_plan),
+    with ``settings`` ("enable_sort = off") for the transaction, rolled back."""
+    numbered = iter(range(1, len(params) + 1))
+    prepared = re.sub("%s", lambda _match: f"${next(numbered)}", sql)
+    arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in ("plan_cache_mode = force_generic_plan", *settings):
+            cursor.execute(f"SET LOCAL {setting}")
+        cursor.execute(f"PREPARE generic AS {prepared}")
+        cursor.execute(connection.ops.compose_sql(f"EXPLAIN EXECUTE generic{arguments}", params))
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE generic")
         transaction.set_rollback(True)
     return plan

@@ -1,11 +1,11 @@
 """The approvals inbox and the four-eyes rule on every path: the inbox
 (plain and htmx), the case page, the admin and its bulk action."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -292,11 +292,23 @@ def test_the_approvals_badge_is_planned_for_the_rare_pending_status(supervisor):
     assert "Index" in scan and int(re.search(r"rows=(\d+)", scan).group(1)) <= 5, plan
 
 
-def test_a_literal_in_sql_takes_only_a_status_name():
-    from complaints.models import Offer
-    from complaints.models.common import Literal
+def test_a_literal_in_sql_takes_only_a_status_name_a_number_or_an_aware_datetime():
+    from complaints.models import Case, Offer
+    from complaints.sql import Literal
 
     assert "= 'pending'" in str(Offer.objects.filter(approval_status=Literal("pending")).query)
-    for unsafe in ("x' OR '1'='1", "Pending", 5, "pend ing"):
+    assert "= -1" in str(Case.objects.filter(priority=Literal(-1)).query)
+    far = datetime(9000, 1, 1, tzinfo=UTC)
+    due = Case.objects.filter(due_at=Literal(far, output_field=models.DateTimeField()))
+    assert "'9000-01-01 00:00:00" in str(due.query)
+    for unsafe in (
+        "x' OR '1'='1",
+        "Pending",
+        "pend ing",
+        True,
+        1.5,
+        Decimal("1"),
+        far.replace(tzinfo=None),
+    ):
         with pytest.raises(ValueError):
             str(Offer.objects.filter(approval_status=Literal(unsafe)).query)

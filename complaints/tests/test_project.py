@@ -226,3 +226,50 @@ def test_every_command_the_readme_names_exists_and_takes_its_options(settings):
         arguments = [word for word in words if not word.startswith(("$", "<"))]
         parser = load_command_class(commands[name], name).create_parser("manage.py", name)
         parser.parse_args(arguments)  # an unknown option fails here (SystemExit)
+
+
+@pytest.mark.django_db
+def test_every_index_in_the_database_is_the_one_its_model_declares():
+    """The migrations built each model's indexes as its Meta declares them
+    today: a migration that only changes the migration state (0034, the
+    queue indexes' literals) must not leave an index the model no longer
+    describes. SQLite keeps each index's CREATE statement as written;
+    PostgreSQL's own definition is compared with that of the model's
+    statement run under another name, in a transaction rolled back."""
+    from django.apps import apps
+    from django.db import connection, transaction
+
+    editor = connection.schema_editor()  # only writes the SQL: never entered
+    compared = 0
+    for model in apps.get_app_config("complaints").get_models():
+        for index in model._meta.indexes:
+            declared = str(index.create_sql(model, editor))
+            with connection.cursor() as cursor:
+                if connection.vendor == "sqlite":
+                    cursor.execute(
+                        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s",
+                        [index.name],
+                    )
+                    assert cursor.fetchone() == (declared,), index.name
+                else:
+                    cursor.execute(
+                        "SELECT indexdef FROM pg_indexes WHERE indexname = %s", [index.name]
+                    )
+                    (built,) = cursor.fetchone()
+                    try:
+                        with transaction.atomic():
+                            cursor.execute(declared.replace(f'"{index.name}"', '"index_check"', 1))
+                            cursor.execute(
+                                "SELECT indexdef FROM pg_indexes WHERE indexname = 'index_check'"
+                            )
+                            (fresh,) = cursor.fetchone()
+                            raise _RollBack
+                    except _RollBack:
+                        pass
+                    assert fresh.replace("index_check", index.name) == built, index.name
+            compared += 1
+    assert compared >= 20, compared
+
+
+class _RollBack(Exception):
+    pass

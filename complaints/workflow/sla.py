@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from .. import sla
 from ..models import (
-    OPEN_STATES,
     Case,
     EventKind,
     NotificationKind,
@@ -24,6 +23,7 @@ from ..models import (
     SlaAlert,
     SlaAlertLevel,
     SlaClock,
+    open_q,
 )
 from ..notifications import notify
 from ..people import supervisors
@@ -56,7 +56,7 @@ def cases_needing_alerts(now: datetime):
         )
         needs_breach = Q(**{f"{due}__lte": now}) & ~Q(_raised(clock, SlaAlertLevel.BREACH, due))
         wanted |= sla.running_q(stop) & (needs_warning | needs_breach)
-    return Case.objects.filter(state__in=OPEN_STATES).filter(wanted)
+    return Case.objects.filter(open_q()).filter(wanted)
 
 
 def sla_sweep(*, now: datetime | None = None) -> SweepResult:
