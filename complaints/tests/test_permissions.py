@@ -140,3 +140,29 @@ def test_every_listed_role_permission_exists_and_is_granted():
         }
         wanted = {name if "." in name else f"complaints.{name}" for name in codenames}
         assert granted == wanted, role
+
+
+def test_the_people_who_work_cases_are_listed_once_each(agent, supervisor, admin_user, outsider):
+    """case_workers(): the assignee lists and the team's people. Whoever may
+    work cases by a role, by a permission of their own or as a superuser is
+    in it once, even with the right twice over; outsiders and people made
+    inactive are not."""
+    from django.contrib.auth.models import Group, Permission
+
+    from complaints.forms import case_workers
+
+    from .factories import UserFactory
+
+    direct = UserFactory(username="temp_worker")
+    direct.user_permissions.add(Permission.objects.get(codename="work_case"))
+    twice = UserFactory(username="twice_over", role="agent")
+    twice.groups.add(Group.objects.get(name="supervisor"))
+    twice.user_permissions.add(Permission.objects.get(codename="work_case"))
+    root = UserFactory(username="root", is_superuser=True)
+    gone = UserFactory(username="gone", role="agent", is_active=False)
+    names = list(case_workers().values_list("username", flat=True))
+    assert names == sorted(names)
+    assert sorted(names) == sorted(
+        u.username for u in (agent, supervisor, admin_user, direct, twice, root)
+    ), names
+    assert outsider.username not in names and gone.username not in names
