@@ -2,10 +2,11 @@
 
 Each simulated agent logs in as one of generate_data's bench agents and then,
 with think times of one to five seconds, opens their queue, follows it to the
-next page, opens cases, adds notes and confirms new cases, as an after-sales
-agent does all day. One user in ten is a supervisor (generate_data's bench
-supervisors): the approvals, the team page, the deadline board and the whole
-team's queue by priority. Every request is checked: a wrong status or a page
+next page, searches it, opens cases, adds notes and confirms new cases, as an
+after-sales agent does all day. One user in ten is a supervisor
+(generate_data's bench supervisors): the approvals, the team page, the
+deadline board, the whole team's queue by priority and a search of every
+case for a customer's order. Every request is checked: a wrong status or a page
 without its content counts as a failure.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from locust import HttpUser, between, events, task
 
 AGENTS = itertools.count()
+ORDERS = 1_000_000  # generate_data's order numbers: BENCH000000000 on
 SUPERVISORS = itertools.count()
 CASE_LINK = re.compile(r'href="/cases/([A-Z]-[0-9-]+)/"')
 NEXT_LINK = re.compile(r'rel="next" href="\?([^"]+)"')
@@ -89,6 +91,21 @@ class Agent(HttpUser):
             )
 
     @task(2)
+    def search(self):
+        """Look a case up in one's own queue: by its number, or by an order
+        number the customer gives (most are not among one's open cases)."""
+        if self.cases and random.random() < 0.5:
+            term = random.choice(self.cases)
+        else:
+            term = f"BENCH{random.randrange(ORDERS):09d}"
+        self._page_with_table(f"/queue/mine/?q={term}", "search, my queue")
+
+    def _page_with_table(self, url, name):
+        with self.client.get(url, name=name, catch_response=True) as page:
+            if 'id="queue-table"' not in page.text:
+                fail(page, "no queue table")
+
+    @task(2)
     def team_queue(self):
         self.client.get("/queue/unassigned/", name="unassigned queue")
 
@@ -156,6 +173,12 @@ class Supervisor(HttpUser):
     @task(1)
     def deadlines(self):
         self._page("/team/deadlines/", "deadlines", "<h1")
+
+    @task(2)
+    def search_every_case(self):
+        """Find a customer's order among all cases, open or closed."""
+        order = f"BENCH{random.randrange(ORDERS):09d}"
+        self._page(f"/queue/all/?q={order}", "search, all cases", 'id="queue-table"')
 
     @task(3)
     def open_queue_by_priority(self):
