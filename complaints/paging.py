@@ -30,7 +30,7 @@ COUNT_CAP = 1000
 FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)  # where cases without a due time sort
 
 
-# The sort keys' constants are literals in the SQL (models.common.Literal):
+# The sort keys' constants are literals in the SQL (sql.Literal):
 # a kept connection's prepared queue query then still matches the queue's
 # indexes (Case.Meta.indexes) and reads 25 rows instead of sorting them all.
 def due_key():

@@ -251,7 +251,7 @@ def deliver_due(*, now: datetime | None = None, stale_after=timedelta(minutes=15
     again."""
     now = now or timezone.now()
     # The statuses as literals: a few rows among millions of delivered ones
-    # (models.common.Literal).
+    # (sql.Literal).
     WebhookDelivery.objects.filter(
         status=Literal(DeliveryStatus.SENDING), next_attempt_at__lte=now - stale_after
     ).update(status=DeliveryStatus.PENDING)
