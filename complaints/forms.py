@@ -7,7 +7,6 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
-from django.db.models import Exists, OuterRef, Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -33,27 +32,11 @@ from .models import (
 )
 from .models.case_rules import offers_to_decide
 from .models.common import validate_plausible_year
+from .people import case_workers
 
 User = get_user_model()
 
 BLANK = [("", "---------")]
-
-
-def case_workers():
-    """Return the active users who may work cases (agents, supervisors, admins)."""
-    # Asked as existence tests, not joins made DISTINCT: the team's list of
-    # 200 people in 2.6 ms instead of 4.3.
-    by_group = User.groups.through.objects.filter(
-        user=OuterRef("pk"), group__permissions__codename="work_case"
-    )
-    by_user = User.user_permissions.through.objects.filter(
-        user=OuterRef("pk"), permission__codename="work_case"
-    )
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Exists(by_group) | Exists(by_user))
-        .order_by("username")
-    )
 
 
 class StyledFormMixin:

@@ -1,7 +1,7 @@
 """Trigram indexes for the lists' searches (PostgreSQL).
 
 A search looks for its term anywhere in case and order numbers, summaries,
-buyer nicknames and voucher codes (filters.contains_any). A b-tree cannot
+buyer nicknames and voucher codes (queries.search.contains_any). A b-tree cannot
 answer "contains"; pg_trgm's GIN indexes can, for terms of three characters
 or more. Each index is on the expression Django writes for ``icontains``
 (UPPER(column::text)), so the queries read it as they are. At 1M cases a

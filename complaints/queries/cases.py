@@ -20,6 +20,7 @@ from ..models import (
 )
 from ..people import display_name
 from .history import compensated_case_count
+from .search import TRIGRAM
 
 QUEUES = ("mine", "unassigned", "open", "due", "all")
 
@@ -156,7 +157,7 @@ def search_orders(number: str, *, limit: int = 10) -> QuerySet:
     """Return orders whose number contains ``number`` (for the new-case page)."""
 
     number = number.strip()
-    if len(number) < 3:
+    if len(number) < TRIGRAM:  # no index can look a shorter one up
         return Order.objects.none()
     return (
         Order.objects.filter(number__icontains=number)

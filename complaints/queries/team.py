@@ -10,7 +10,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..conf import setting
-from ..forms import case_workers
 from ..models import (
     OPEN_STATES,
     ApprovalStatus,
@@ -21,6 +20,7 @@ from ..models import (
     open_q,
 )
 from ..models.case_rules import offers_to_decide
+from ..people import case_workers
 from ..roles import AGENT
 from ..sql import Literal
 

@@ -149,7 +149,7 @@ def test_the_people_who_work_cases_are_listed_once_each(agent, supervisor, admin
     inactive are not."""
     from django.contrib.auth.models import Group, Permission
 
-    from complaints.forms import case_workers
+    from complaints.people import case_workers
 
     from .factories import UserFactory
 

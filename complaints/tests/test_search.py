@@ -1,4 +1,4 @@
-"""The lists' search box (filters.contains_any): what it finds, whichever way
+"""The lists' search box (queries.search.contains_any): what it finds, whichever way
 it asks, and that PostgreSQL answers each column from its trigram index."""
 
 import pytest
@@ -6,9 +6,9 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Q
 
-from complaints import filters
-from complaints.filters import contains_any
 from complaints.models import Case, Customer, Order, Voucher
+from complaints.queries import search
+from complaints.queries.search import contains_any
 
 from . import flows
 from .factories import CustomerFactory, OrderFactory
@@ -63,11 +63,11 @@ def test_a_search_finds_what_one_condition_over_every_column_finds(cases, term, 
     expected = set(Case.objects.filter(everything).values_list("pk", flat=True))
     ways = set()
     for cap in (1000, 2):  # 2: a common term takes the one condition
-        monkeypatch.setattr(filters, "COUNT_CAP", cap)
+        monkeypatch.setattr(search, "COUNT_CAP", cap)
         found, by_key = _either_way(Case.objects.all(), term, CASE_PATHS)
         assert found == expected, (term, cap)
         ways.add(by_key)
-    if len(term) < filters.TRIGRAM:
+    if len(term) < search.TRIGRAM:
         assert ways == {False}  # no trigram to look up
     elif len(expected) > 2:
         assert ways == {True, False}
