@@ -1,18 +1,123 @@
-"""Settings each new PostgreSQL connection gets before its first query."""
+"""Settings each new PostgreSQL connection gets before its first query, and
+the statement timeout: which requests it spares, and the answer a request
+gets when the database stopped one of its statements."""
+
+import logging
+from functools import wraps
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
+from django.shortcuts import render
+
+log = logging.getLogger("casetracker.database")
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a cancelled statement
 
 
 def tune_session(sender, connection, **kwargs):
-    """Turn PostgreSQL's JIT compiler off for the session unless DB_JIT=1.
+    """Turn PostgreSQL's JIT compiler off for the session unless DB_JIT=1, and
+    set the statement timeout (DB_STATEMENT_TIMEOUT) when there is one.
 
     JIT pays off on long analytical queries; a page's queries are short, and
     the compile time PostgreSQL spends on one it costs high (a grouped count
     over 20k reviews: 28 ms of 175) is time the user waits. At 1M cases the
     review inbox went 244 -> 173 ms, the team page 128 -> 99 ms, and no page
-    got slower, the root-cause report included (docs/PERFORMANCE.md). A SET
-    at connection time, not a startup option, so a PgBouncer in front
-    accepts it."""
-    if connection.vendor == "postgresql" and not settings.DATABASE_JIT:
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
+    got slower, the root-cause report included (docs/PERFORMANCE.md). Both
+    are set at connection time with set_config(), one round trip, not as
+    startup options, so a PgBouncer in front accepts them."""
+    if connection.vendor != "postgresql":
+        return
+    jit = "on" if settings.DATABASE_JIT else "off"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('jit', %s, false), set_config('statement_timeout', %s, false)",
+            [jit, f"{settings.DATABASE_STATEMENT_TIMEOUT_MS}ms"],
+        )
+
+
+def _timed(connection) -> bool:
+    return connection.vendor == "postgresql" and settings.DATABASE_STATEMENT_TIMEOUT_MS > 0
+
+
+def _set_timeout(connection, milliseconds: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{milliseconds}ms"])
+
+
+def _restore_timeout(connection) -> None:
+    """Back to the configured limit; a connection that cannot take the SET
+    (its transaction failed) is closed, and the next one starts with it."""
+    try:
+        _set_timeout(connection, settings.DATABASE_STATEMENT_TIMEOUT_MS)
+    except DatabaseError:
+        connection.close()
+
+
+def _restoring_after(chunks, connection):
+    try:
+        yield from chunks
+    finally:
+        _restore_timeout(connection)
+
+
+def without_statement_timeout(view):
+    """A view whose statements may run as long as they need: a report over a
+    long period, an export of every case. The limit is lifted on the request's
+    connection for the view and, for a streamed file, until its last chunk is
+    sent; then it is set again, as the connection may serve the next request."""
+
+    @wraps(view)
+    def unhurried(request, *args, **kwargs):
+        connection = connections[DEFAULT_DB_ALIAS]
+        if not _timed(connection):
+            return view(request, *args, **kwargs)
+        _set_timeout(connection, 0)
+        try:
+            response = view(request, *args, **kwargs)
+        except BaseException:
+            _restore_timeout(connection)
+            raise
+        if response.streaming:
+            response.streaming_content = _restoring_after(response.streaming_content, connection)
+        else:
+            _restore_timeout(connection)
+        return response
+
+    return unhurried
+
+
+def cancelled(exception) -> bool:
+    """Whether ``exception`` is the database stopping a statement: the
+    statement timeout, or an operator's pg_cancel_backend()."""
+    return isinstance(exception, OperationalError) and (
+        getattr(exception.__cause__, "sqlstate", None) == QUERY_CANCELED
+    )
+
+
+class StatementTimeoutMiddleware:
+    """A page whose statement the database stopped answers 503 with what to
+    do about it (narrow the search or the period), not a server error. The
+    API answers the same in its own error shape (complaints/api/errors.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not cancelled(exception):
+            return None
+        log_cancelled(request, exception)
+        return render(request, "statement_timeout.html", status=503)
+
+
+def log_cancelled(request, exception) -> None:
+    user = getattr(request, "user", None)
+    log.warning(
+        "statement cancelled on %s %s for %s: %s",
+        request.method,
+        request.get_full_path()[:300],
+        user.get_username() if user is not None and user.is_authenticated else "anonymous",
+        str(exception.__cause__ or exception).strip().splitlines()[0][:200],
+    )

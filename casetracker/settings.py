@@ -12,12 +12,15 @@ TASK_BACKEND  "database" (a db_worker runs the tasks; default when DEBUG is off)
               or "immediate" (tasks run at once in the web process; default in DEBUG)
 DB_PREPARED_STATEMENTS  PostgreSQL prepares repeated statements (default on; 0 for
               a PgBouncer in transaction mode that cannot keep them)
+DB_STATEMENT_TIMEOUT  PostgreSQL cancels a statement of the app's after this long
+              (e.g. 15s; default 0, no limit; make serve: 15s for the web)
 HEALTH_TASK_DELAY_MINUTES  /health/worker/ fails once a task has waited this long
               (default 10)
 BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (see below)
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -106,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "casetracker.database.StatementTimeoutMiddleware",
 ]
 
 # Logins go through django-axes first: after AXES_FAILURE_LIMIT failures for
@@ -189,6 +193,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARE
 # PostgreSQL's JIT compiler, off for the app's sessions unless DB_JIT=1
 # (casetracker/database.py says why).
 DATABASE_JIT = os.environ.get("DB_JIT", "0").lower() in ("1", "true", "yes", "on")
+
+
+def _milliseconds(name: str, text: str) -> int:
+    """``15s``, ``2min``, ``500ms`` or a bare number of milliseconds."""
+    match = re.fullmatch(r"\s*(\d+)\s*(ms|s|min)?\s*", text)
+    if not match:
+        raise ImproperlyConfigured(f"{name} must be a duration such as 15s, 2min or 500ms.")
+    number, unit = int(match[1]), match[2] or "ms"
+    return number * {"ms": 1, "s": 1000, "min": 60_000}[unit]
+
+
+# PostgreSQL: the longest one statement of the app's may run before the
+# database cancels it (DB_STATEMENT_TIMEOUT; 0, the default, for no limit).
+# make serve sets 15s for the web workers, none for the task worker: a page
+# that would hold a connection and a worker for minutes (a one-letter search
+# over a million cases) answers 503 with what to narrow instead; reports and
+# exports run without it (casetracker/database.py).
+DATABASE_STATEMENT_TIMEOUT_MS = _milliseconds(
+    "DB_STATEMENT_TIMEOUT", os.environ.get("DB_STATEMENT_TIMEOUT", "0")
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

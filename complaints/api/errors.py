@@ -2,7 +2,8 @@
 
 The workflow raises Django's and django-fsm's exceptions; this maps them to
 the same statuses the pages use: bad input 400, wrong user 403, unknown
-object 404, wrong state / unmet condition / changed meanwhile 409.
+object 404, wrong state / unmet condition / changed meanwhile 409; a
+statement the database stopped (the statement timeout) 503.
 """
 
 import logging
@@ -16,6 +17,8 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from casetracker.database import cancelled, log_cancelled
 
 logger = logging.getLogger("complaints.api")
 
@@ -105,6 +108,18 @@ def exception_handler(exc, context):
             _("The request body is too large."),
             "too_large",
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if cancelled(exc):
+        request = context.get("request")
+        if request is not None:
+            log_cancelled(request, exc)
+        return error(
+            _(
+                "The database stopped this request because it took too long. Narrow it down "
+                "(a longer search term, a shorter period, another filter) and try again."
+            ),
+            "statement_timeout",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
         )
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -27,6 +28,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
+
+from casetracker.database import without_statement_timeout
 
 from .. import imports, workflow
 from ..exports import GROUP_BY
@@ -653,6 +656,7 @@ class RootCauseReportView(APIView):
         responses={200: ReportSerializer, **_errors(400, 403)},
         summary=_("Root causes of the cases opened in a period (Pareto)"),
     )
+    @method_decorator(without_statement_timeout)
     def get(self, request):
         params = request.query_params
         group_by = params.get("group_by") or "leaf"

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from casetracker.database import without_statement_timeout
+
 from .. import workflow
 from ..forms import ReportForm
 from ..models import Case, RootCauseCategory
@@ -32,6 +34,7 @@ def _require_reader(user):
 
 
 @login_required
+@without_statement_timeout
 def root_causes(request):
     _require_reader(request.user)
     today = timezone.localdate()
@@ -109,6 +112,7 @@ def _trend_chart(rows) -> dict:
 
 
 @login_required
+@without_statement_timeout
 def export(request):
     """The report's statistics, or its cases (``cases=1``), as CSV or XLSX."""
     from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -168,6 +172,7 @@ SORTS = {
 
 
 @login_required
+@without_statement_timeout
 def performance(request):
     """Per agent and for the team: response times, resolution, satisfaction..."""
     from ..queries.performance import TEAM, team_performance
