@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +19,7 @@ from complaints.models import (
     ReviewReply,
 )
 from complaints.queries import recovery_funnel
+from complaints.views.reviews import FUNNEL_SECONDS
 
 from . import flows
 from .factories import OrderFactory, ReviewFactory
@@ -226,10 +229,35 @@ def test_inbox_query_count_does_not_grow(client, agent):
         review = ReviewFactory(rating=1 + n % 5)
         if n % 3 == 0:
             workflow.case_open_from_review(review=review, actor=None)
+    cache.clear()  # both views count the funnel (test_the_funnel_is_counted_once_a_minute)
     with CaptureQueriesContext(connection) as many:
         client.get(INBOX)
     assert len(many) == len(few), (len(few), len(many))
     assert len(many) <= 16, len(many)  # the navigation counts reviews per rating
+
+
+def test_the_funnel_is_counted_once_a_minute_per_period(client, agent, agent2):
+    ReviewFactory(rating=1)
+    client.force_login(agent)
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(INBOX)
+    counted = [
+        q["sql"] for q in first.captured_queries if "COUNT(" in q["sql"] and "revised" in q["sql"]
+    ]
+    assert len(counted) == 1  # the funnel's one query
+    assert 'data-step="negative" data-count="1"' in page.content.decode()
+    ReviewFactory(rating=2)  # a new review shows once the minute is over
+    client.force_login(agent2)  # shared by everyone
+    with CaptureQueriesContext(connection) as again:
+        page = client.get(INBOX)
+    assert len(again) == len(first) - 1
+    assert 'data-step="negative" data-count="1"' in page.content.decode()
+    assert 'id="funnel-counted"' in page.content.decode()
+    week = {"posted_from": (timezone.localdate() - timedelta(days=6)).isoformat()}
+    assert 'data-step="negative" data-count="2"' in client.get(INBOX, week).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(seconds=FUNNEL_SECONDS + 1)):
+        later = client.get(INBOX).content.decode()
+    assert 'data-step="negative" data-count="2"' in later
 
 
 def test_roleless_users_see_no_reviews(client, outsider):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,6 +28,19 @@ from ..workflow import StepNotAllowed
 from ..workflow.reviews import reply_version
 
 PAGE_SIZE = 25
+FUNNEL_SECONDS = 60
+
+
+def _counted_funnel(start, end):
+    """The recovery funnel of [start, end] and when it was counted. Counting
+    asks after every medium and negative review of the period (about 100 of
+    the inbox's 160 ms at 1M cases), so each period is counted once a minute
+    and the count shared by everyone who opens the inbox meanwhile."""
+    return cache.get_or_set(
+        f"review-funnel:{start.isoformat()}:{end.isoformat()}",
+        lambda: (recovery_funnel(start=start, end=end), timezone.now()),
+        FUNNEL_SECONDS,
+    )
 
 
 def _require_worker(user):
@@ -45,6 +59,7 @@ def inbox(request):
     start = cleaned.get("posted_from") or end - timedelta(days=29)
     query = request.GET.copy()
     query.pop("page", None)
+    funnel, counted_at = _counted_funnel(start, end)
     return render(
         request,
         "complaints/reviews.html",
@@ -52,7 +67,8 @@ def inbox(request):
             "filter": filterset,
             "page": page,
             "query": query.urlencode(),
-            "funnel": recovery_funnel(start=start, end=end),
+            "funnel": funnel,
+            "funnel_counted_at": counted_at,
             "now": timezone.now(),
             "section": "reviews",
         },
