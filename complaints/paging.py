@@ -222,26 +222,3 @@ def counted_page(queryset, number, *, per_page: int, count: int) -> Page:
     paginator = Paginator(queryset, per_page)
     paginator.count = count
     return paginator.get_page(number)
-
-
-def page_sorted_by_keys(queryset, number, *, per_page: int) -> Page:
-    """Django's page ``number`` of ``queryset``, sorted on its primary keys
-    alone and then loaded in full for that page only (a "deferred join").
-
-    For a list whose order no index gives (the review inbox puts unreplied
-    negative reviews first, which depends on another table), the database
-    sorts every row; sorting bare keys lets it keep just the rows of the page
-    as it goes instead of sorting every wide joined row (at 1M cases: the
-    inbox's list 390 -> 38 ms). The sort's own columns are read beside the
-    key: a DISTINCT query (a filter on several choices) may only sort on what
-    it selects. Rows deleted between the two reads drop out.
-    """
-    sorted_on = [
-        name.removeprefix("-") for name in queryset.query.order_by if isinstance(name, str)
-    ]
-    columns = ["pk", *(name for name in sorted_on if name not in ("pk", "id"))]
-    page = Paginator(queryset.values_list(*columns), per_page).get_page(number)
-    keys = [row[0] for row in page.object_list]
-    rows = queryset.order_by().in_bulk(keys)
-    page.object_list = [rows[key] for key in keys if key in rows]
-    return page

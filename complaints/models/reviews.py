@@ -2,11 +2,14 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case as Conditional
+from django.db.models import F, IntegerField, Q, When
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import DEFAULTS
+from ..sql import Literal
 from .common import ChoiceLabels, Marketplace, validate_plausible_year
 
 REPLY_MAX_LENGTH = 500  # the marketplaces' limit for a public reply
@@ -18,6 +21,18 @@ class RevisionOutcome(models.TextChoices):
     APPENDED = "appended", _("Follow-up review appended")
     DECLINED = "declined", _("Declined")
     NO_ANSWER = "no_answer", _("No answer")
+
+
+def needs_reply(threshold: int):
+    """1 for a review rated ``threshold`` or lower without a published reply,
+    else 0: the review inbox shows those first (its first sort key, read from
+    the index review_inbox_order). Its constants are literals (sql.Literal),
+    so a kept connection's prepared inbox query still matches the index."""
+    return Conditional(
+        When(Q(rating__lte=Literal(threshold), replied_at__isnull=True), then=Literal(1)),
+        default=Literal(0),
+        output_field=IntegerField(),
+    )
 
 
 class Review(ChoiceLabels, models.Model):
@@ -83,6 +98,16 @@ class Review(ChoiceLabels, models.Model):
                 fields=["rating", "posted_at", "id"],
                 name="review_unreplied",
                 condition=Q(replied_at__isnull=True),
+            ),
+            # The inbox's order (reviews needing a reply first, newest first),
+            # read page by page from here instead of sorting every review. It
+            # is made for the default threshold (NEGATIVE_REVIEW_MAX_RATING);
+            # under another the inbox is still right, it sorts.
+            models.Index(
+                needs_reply(DEFAULTS["NEGATIVE_REVIEW_MAX_RATING"]),
+                F("posted_at"),
+                F("id"),
+                name="review_inbox_order",
             ),
         ]
         constraints = [

@@ -37,6 +37,7 @@ from .money import (
     with_compensation_cost,
 )
 from .reviews import (
+    INBOX_SORT,
     Funnel,
     attach_reply_clocks,
     recovery_funnel,
@@ -49,6 +50,7 @@ from .team import AgentLoad, TeamOverview, pending_approval_count, pending_offer
 
 __all__ = [
     "BOARD_STATUSES",
+    "INBOX_SORT",
     "QUEUES",
     "AgentLoad",
     "CustomerHistory",

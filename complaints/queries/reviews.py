@@ -4,8 +4,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Count,
+    DateTimeField,
     Exists,
     IntegerField,
     OuterRef,
@@ -27,7 +29,8 @@ from ..models import (
     Review,
     RevisionOutcome,
 )
-from ..paging import capped_counts
+from ..models.reviews import needs_reply
+from ..paging import Sort, capped_counts
 from ..people import display_name
 from .reports import day_range
 
@@ -49,15 +52,20 @@ def review_inbox() -> QuerySet:
             case_number=Subquery(latest_case.values("number")[:1]),
             case_state=Subquery(latest_case.values("state")[:1]),
         )
-        .annotate(
-            attention=Conditional(
-                When(Q(rating__lte=threshold, replied=False), then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("attention", "-posted_at", "-id")
+        .annotate(urgency=needs_reply(threshold))
+        .order_by("-urgency", "-posted_at", "-id")
     )
+
+
+# The inbox's pages: by keyset along the index review_inbox_order.
+INBOX_SORT = Sort(
+    (
+        ("urgency", None, IntegerField()),
+        ("posted_at", None, DateTimeField()),
+        ("id", None, BigIntegerField()),
+    ),
+    descending=True,
+)
 
 
 def reply_windows() -> dict:

@@ -14,8 +14,9 @@ from .. import workflow
 from ..filters import ReviewFilter
 from ..forms import ReplyForm
 from ..models import Review, ReviewReply
-from ..paging import page_sorted_by_keys
+from ..paging import keyset_page
 from ..queries import (
+    INBOX_SORT,
     active_quick_reply,
     attach_reply_clocks,
     recovery_funnel,
@@ -52,13 +53,20 @@ def _require_worker(user):
 def inbox(request):
     _require_worker(request.user)
     filterset = ReviewFilter(request.GET or None, queryset=review_inbox())
-    page = page_sorted_by_keys(filterset.qs, request.GET.get("page"), per_page=PAGE_SIZE)
-    page.object_list = attach_reply_clocks(page.object_list, windows=reply_windows())
+    page = keyset_page(
+        filterset.qs,
+        INBOX_SORT,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+    )
+    page.items = attach_reply_clocks(page.items, windows=reply_windows())
     cleaned = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
     end = cleaned.get("posted_to") or timezone.localdate()
     start = cleaned.get("posted_from") or end - timedelta(days=29)
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "after", "before"):
+        query.pop(key, None)
     funnel, counted_at = _counted_funnel(start, end)
     return render(
         request,
