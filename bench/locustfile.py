@@ -109,6 +109,14 @@ class Agent(HttpUser):
     def team_queue(self):
         self.client.get("/queue/unassigned/", name="unassigned queue")
 
+    @task(1)
+    def reviews(self):
+        """The review inbox: the newest medium and negative reviews, and the
+        recovery funnel of the last 30 days."""
+        with self.client.get("/reviews/", name="review inbox", catch_response=True) as page:
+            if 'id="funnel"' not in page.text:
+                fail(page, "review inbox without its funnel")
+
     @task(5)
     def open_case(self):
         if not self.cases:
