@@ -8,8 +8,16 @@ from functools import wraps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 log = logging.getLogger("casetracker.database")
+
+# What a page and the API say when the database stopped one of their statements.
+TOO_LONG = _(
+    "The database stopped this request because it took too long, so that it does not hold "
+    "up everyone else's work. Narrow it down and try again: a search term of three "
+    "characters or more, a shorter period, or another filter."
+)
 
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a cancelled statement
 
@@ -109,7 +117,7 @@ class StatementTimeoutMiddleware:
         if not cancelled(exception):
             return None
         log_cancelled(request, exception)
-        return render(request, "statement_timeout.html", status=503)
+        return render(request, "statement_timeout.html", {"message": TOO_LONG}, status=503)
 
 
 def log_cancelled(request, exception) -> None:

@@ -18,7 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from casetracker.database import cancelled, log_cancelled
+from casetracker.database import TOO_LONG, cancelled, log_cancelled
 
 logger = logging.getLogger("complaints.api")
 
@@ -114,10 +114,7 @@ def exception_handler(exc, context):
         if request is not None:
             log_cancelled(request, exc)
         return error(
-            _(
-                "The database stopped this request because it took too long. Narrow it down "
-                "(a longer search term, a shorter period, another filter) and try again."
-            ),
+            TOO_LONG,
             "statement_timeout",
             status.HTTP_503_SERVICE_UNAVAILABLE,
         )
