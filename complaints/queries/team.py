@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
@@ -96,14 +97,15 @@ class TeamOverview:
     waiting_approval: int
     window_days: int
 
-    @property
+    @cached_property
     def max_load(self) -> int:
         return max((a.open_total for a in self.agents), default=0)
 
-    @property
+    @cached_property
     def imbalance(self) -> AgentLoad | None:
         """Return the best agent (most satisfied customers recently) when they
-        carry the lightest load of all, else None."""
+        carry the lightest load of all, else None. Worked out once: the team
+        page asks on each of its ~200 rows whether the row is that agent."""
         rated = [a for a in self.agents if a.verified_recently]
         if len(self.agents) < 2 or not rated:
             return None

@@ -1,5 +1,6 @@
 """The team dashboard, bulk actions on the queue and notifications."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import workflow
-from complaints.models import Case, CaseEvent, Notification
+from complaints.models import OPEN_STATES, Case, CaseEvent, Notification
 from complaints.queries import team_overview
 
 from . import flows
@@ -60,6 +61,36 @@ def test_the_best_agent_with_the_fewest_cases_is_flagged(client, agent, agent2, 
     client.force_login(supervisor)
     html = client.get(TEAM).content.decode()
     assert 'id="imbalance"' in html and "李星 has the most satisfied customers" in html
+
+
+def test_each_agents_row_shows_their_load_and_results(client, agent, agent2, supervisor):
+    """The rows (built by casetags.team_rows): per agent a link to their open
+    cases and to reassign them, a meter against the heaviest load, the open
+    cases per state, overdue, waiting, closed and satisfied; the flagged
+    agent's row stands out; names are escaped."""
+    star = UserFactory(username="star", role="agent", first_name="<b>星", last_name="李")
+    flows.closed(star, OrderFactory())
+    flows.opened(star, OrderFactory())
+    for _ in range(2):
+        flows.opened(agent, OrderFactory())
+    flows.analyzing(agent, OrderFactory())
+    for _ in range(3):
+        flows.opened(agent2, OrderFactory())
+    client.force_login(supervisor)
+    html = client.get(TEAM).content.decode()
+    queue = reverse("complaints:queue", args=["open"])
+    rows = dict(re.findall(r'<tr data-agent="([^"]+)"(.*?)</tr>', html, re.S))
+    star_row, agent_row = rows["star"], rows["agent_a"]
+    assert star_row.startswith(' class="table-warning">')  # the imbalance
+    assert "李&lt;b&gt;星" in star_row and "<b>星" not in star_row
+    assert f'href="{queue}?assignee={star.pk}">Reassign…</a>' in star_row
+    assert '<meter class="w-100" min="0" max="3" value="1" aria-label="1 open cases">' in star_row
+    assert "<td>100% <span" in star_row and "(1/1)</span></td>" in star_row
+    cells = re.findall(r'<td class="small">(\d*)</td>', agent_row)
+    assert cells == ["2", "1"] + [""] * (len(OPEN_STATES) - 2)  # confirming, analyzing
+    assert f'<a href="{queue}?assignee={agent.pk}" data-open="3">3</a>' in agent_row
+    assert agent_row.endswith("<td>0</td><td>0</td><td>0</td><td>—</td>")
+    assert ' class="table-warning"' not in agent_row
 
 
 def test_no_flag_when_the_best_agent_carries_enough(agent, agent2):
