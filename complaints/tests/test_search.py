@@ -6,12 +6,12 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Q
 
-from complaints.models import Case, Customer, Order, Voucher
+from complaints.models import Case, Customer, Order, Review, Voucher
 from complaints.queries import search
 from complaints.queries.search import contains_any
 
 from . import flows
-from .factories import CustomerFactory, OrderFactory
+from .factories import CustomerFactory, OrderFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +97,7 @@ def test_a_blank_search_is_no_filter(cases):
         (Customer, "buyer_id", "customer_buyer_trgm"),
         (Order, "number", "order_number_trgm"),
         (Voucher, "code", "voucher_code_trgm"),
+        (Review, "sku", "review_sku_trgm"),  # the review inbox's SKU filter (0037)
     ],
 )
 def test_each_searched_column_is_read_from_its_trigram_index(cases, model, column, index):
@@ -105,6 +106,8 @@ def test_each_searched_column_is_read_from_its_trigram_index(cases, model, colum
     without such indexes, still finds the row by reading them all."""
     if model is Voucher:
         flows.verifying(cases[0].assignee, OrderFactory(number="TB-V-1"))
+    if model is Review:
+        ReviewFactory(sku="SKU-7731")
     row = model.objects.order_by("pk").first()
     term = getattr(row, column)[-4:].lower()
     matching = model.objects.filter(**{f"{column}__icontains": term})
