@@ -3,10 +3,11 @@ the statement timeout: which requests it spares, and the answer a request
 gets when the database stopped one of its statements."""
 
 import logging
+from contextlib import contextmanager
 from functools import wraps
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +25,8 @@ QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a cancelled statement
 
 def tune_session(sender, connection, **kwargs):
     """Turn PostgreSQL's JIT compiler off for the session unless DB_JIT=1, and
-    set the statement timeout (DB_STATEMENT_TIMEOUT) when there is one.
+    set the statement timeout when DB_STATEMENT_TIMEOUT gives one (without
+    one, the database's or its role's own setting stands).
 
     JIT pays off on long analytical queries; a page's queries are short, and
     the compile time PostgreSQL spends on one it costs high (a grouped count
@@ -36,59 +38,50 @@ def tune_session(sender, connection, **kwargs):
     if connection.vendor != "postgresql":
         return
     jit = "on" if settings.DATABASE_JIT else "off"
+    timeout = settings.DATABASE_STATEMENT_TIMEOUT_MS
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('jit', %s, false), set_config('statement_timeout', %s, false)",
-            [jit, f"{settings.DATABASE_STATEMENT_TIMEOUT_MS}ms"],
-        )
+        if timeout:
+            cursor.execute(
+                "SELECT set_config('jit', %s, false), set_config('statement_timeout', %s, false)",
+                [jit, f"{timeout}ms"],
+            )
+        else:
+            cursor.execute("SELECT set_config('jit', %s, false)", [jit])
 
 
-def _timed(connection) -> bool:
-    return connection.vendor == "postgresql" and settings.DATABASE_STATEMENT_TIMEOUT_MS > 0
+@contextmanager
+def _unlimited(alias):
+    """A transaction whose statements run without a time limit. SET LOCAL
+    ends with the transaction, whatever happens in it, and stays on the one
+    server connection the transaction holds, behind a pooler too."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 0")
+        yield
 
 
-def _set_timeout(connection, milliseconds: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{milliseconds}ms"])
-
-
-def _restore_timeout(connection) -> None:
-    """Back to the configured limit; a connection that cannot take the SET
-    (its transaction failed) is closed, and the next one starts with it."""
-    try:
-        _set_timeout(connection, settings.DATABASE_STATEMENT_TIMEOUT_MS)
-    except DatabaseError:
-        connection.close()
-
-
-def _restoring_after(chunks, connection):
-    try:
+def _unlimited_chunks(chunks, alias):
+    with _unlimited(alias):
         yield from chunks
-    finally:
-        _restore_timeout(connection)
 
 
 def without_statement_timeout(view):
     """A view whose statements may run as long as they need: a report over a
-    long period, an export of every case. The limit is lifted on the request's
-    connection for the view and, for a streamed file, until its last chunk is
-    sent; then it is set again, as the connection may serve the next request."""
+    long period, an export of every case. The view runs in a transaction
+    without the limit and so does, for a streamed file, the sending of it
+    (a CSV export's COPY reads the cases as it goes)."""
 
     @wraps(view)
     def unhurried(request, *args, **kwargs):
-        connection = connections[DEFAULT_DB_ALIAS]
-        if not _timed(connection):
-            return view(request, *args, **kwargs)
-        _set_timeout(connection, 0)
-        try:
+        with _unlimited(DEFAULT_DB_ALIAS):
             response = view(request, *args, **kwargs)
-        except BaseException:
-            _restore_timeout(connection)
-            raise
-        if response.streaming:
-            response.streaming_content = _restoring_after(response.streaming_content, connection)
-        else:
-            _restore_timeout(connection)
+        if response.streaming and connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+            response.streaming_content = _unlimited_chunks(
+                response.streaming_content, DEFAULT_DB_ALIAS
+            )
         return response
 
     return unhurried

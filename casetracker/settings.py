@@ -205,11 +205,12 @@ def _milliseconds(name: str, text: str) -> int:
 
 
 # PostgreSQL: the longest one statement of the app's may run before the
-# database cancels it (DB_STATEMENT_TIMEOUT; 0, the default, for no limit).
+# database cancels it (DB_STATEMENT_TIMEOUT; 0, the default: none of the app's).
 # make serve sets 15s for the web workers, none for the task worker: a page
 # that would hold a connection and a worker for minutes (a one-letter search
 # over a million cases) answers 503 with what to narrow instead; reports and
-# exports run without it (casetracker/database.py).
+# exports run without it (casetracker/database.py). Unset, the app sets no
+# limit and the database's or its role's own stands.
 DATABASE_STATEMENT_TIMEOUT_MS = _milliseconds(
     "DB_STATEMENT_TIMEOUT", os.environ.get("DB_STATEMENT_TIMEOUT", "0")
 )

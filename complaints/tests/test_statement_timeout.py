@@ -105,6 +105,27 @@ def test_each_new_connection_gets_the_timeout(settings):
     assert timeout_of_a_new_connection() == ("none" if on_sqlite() else "15s")
 
 
+def test_without_the_setting_the_databases_own_limit_stands(settings):
+    """DB_STATEMENT_TIMEOUT unset: the app sets no limit of its own, so one
+    a DBA gave the database or its role (ALTER ... SET statement_timeout),
+    e.g. behind a PgBouncer in transaction mode, still holds."""
+    if on_sqlite():
+        assert settings.DATABASE_STATEMENT_TIMEOUT_MS == 0
+        return
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" SET statement_timeout = 7000')
+    try:
+        fresh = connections.create_connection("default")
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "7s"
+        fresh.close()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{name}" RESET statement_timeout')
+
+
 def test_a_page_stopped_by_the_timeout_answers_503_with_what_to_do(client, agent, timed, caplog):
     CaseFactory(assignee=agent)
     client.force_login(agent)
