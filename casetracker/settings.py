@@ -13,7 +13,8 @@ TASK_BACKEND  "database" (a db_worker runs the tasks; default when DEBUG is off)
 DB_PREPARED_STATEMENTS  PostgreSQL prepares repeated statements (default on; 0 for
               a PgBouncer in transaction mode that cannot keep them)
 DB_STATEMENT_TIMEOUT  PostgreSQL cancels a statement of the app's after this long
-              (e.g. 15s; default 0, no limit; make serve: 15s for the web)
+              (e.g. 15s; default 0: none of the app's, the database's own stands;
+              make serve: 15s for the web)
 HEALTH_TASK_DELAY_MINUTES  /health/worker/ fails once a task has waited this long
               (default 10)
 BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (see below)

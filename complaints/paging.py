@@ -222,3 +222,16 @@ def counted_page(queryset, number, *, per_page: int, count: int) -> Page:
     paginator = Paginator(queryset, per_page)
     paginator.count = count
     return paginator.get_page(number)
+
+
+PAGE_PARAMETERS = ("page", "after", "before")
+
+
+def list_query(params) -> str:
+    """A list's filters as a query string without where its page starts
+    (a page number or a keyset cursor): what the pager's and the sorts'
+    links carry over."""
+    query = params.copy()
+    for key in PAGE_PARAMETERS:
+        query.pop(key, None)
+    return query.urlencode()

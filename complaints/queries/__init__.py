@@ -44,6 +44,7 @@ from .reviews import (
     reply_windows,
     review_inbox,
     review_reply_values,
+    shared_recovery_funnel,
     unreplied_counts,
 )
 from .team import AgentLoad, TeamOverview, pending_approval_count, pending_offers, team_overview
@@ -85,6 +86,7 @@ __all__ = [
     "review_reply_values",
     "reviews_to_open",
     "search_orders",
+    "shared_recovery_funnel",
     "team_overview",
     "unreplied_counts",
     "voucher_ledger",

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -160,6 +161,21 @@ def recovery_funnel(*, start: date, end: date) -> Funnel:
         revised=Count("id", filter=Q(revision_outcome=RevisionOutcome.REVISED)),
     )
     return Funnel(start=start, end=end, **counts)
+
+
+FUNNEL_SECONDS = 60
+
+
+def shared_recovery_funnel(*, start: date, end: date) -> tuple[Funnel, datetime]:
+    """The recovery funnel of [start, end] and when it was counted. Counting
+    asks after every medium and negative review of the period (about 100 of
+    the inbox's 160 ms at 1M cases), so each period is counted once a minute
+    and the count shared by everyone who opens the inbox meanwhile."""
+    return cache.get_or_set(
+        f"review-funnel:{start.isoformat()}:{end.isoformat()}",
+        lambda: (recovery_funnel(start=start, end=end), timezone.now()),
+        FUNNEL_SECONDS,
+    )
 
 
 def review_reply_values(review: Review, user) -> dict:

@@ -19,7 +19,7 @@ from complaints.models import (
     ReviewReply,
 )
 from complaints.queries import recovery_funnel
-from complaints.views.reviews import FUNNEL_SECONDS
+from complaints.queries.reviews import FUNNEL_SECONDS
 
 from . import flows
 from .factories import OrderFactory, ReviewFactory

@@ -461,3 +461,16 @@ def test_every_sort_of_every_queue_reads_an_index_in_order():
             assert _indexes(generic) == _indexes(custom), (queue, name, custom, generic)
             checked += 1
     assert checked == (16 if connection.vendor == "postgresql" else 0)
+
+
+def test_the_pagers_carry_the_filters_not_where_a_page_starts():
+    """paging.list_query, behind every list's pager and sort links: a
+    filter chosen twice stays twice; a page number or cursor goes."""
+    from django.http import QueryDict
+
+    from complaints.paging import list_query
+
+    params = QueryDict("priority=2&priority=3&q=%E7%A0%B4&page=4&after=abc&before=def&sort=due")
+    assert QueryDict(list_query(params)) == QueryDict("priority=2&priority=3&q=%E7%A0%B4&sort=due")
+    assert list_query(QueryDict("page=2")) == ""
+    assert params.getlist("priority") == ["2", "3"] and params["page"] == "4"  # not changed

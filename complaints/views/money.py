@@ -11,7 +11,7 @@ from django_fsm import TransitionNotAllowed
 from .. import workflow
 from ..filters import VoucherFilter
 from ..forms import RedeemForm, VoidForm
-from ..paging import counted_page
+from ..paging import counted_page, list_query
 from ..queries import ledger_summary, voucher_ledger
 from ..steps import add_validation_errors
 
@@ -30,15 +30,13 @@ def ledger(request):
     vouchers = filterset.qs
     totals, months = ledger_summary(vouchers)
     page = counted_page(vouchers, request.GET.get("page"), per_page=PAGE_SIZE, count=totals.count)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "complaints/vouchers.html",
         {
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
+            "query": list_query(request.GET),
             "totals": totals,
             "months": months,
             "section": "vouchers",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ..filters import CaseFilter
 from ..forms import BulkForm
 from ..models.case_rules import may_list_queue
-from ..paging import CASE_SORTS, capped_count, keyset_page
+from ..paging import CASE_SORTS, capped_count, keyset_page, list_query
 from ..queries import QUEUES, case_queue, queue_listing
 
 QUEUE_TITLES = {
@@ -53,9 +53,6 @@ def queue(request, name):
         size=PAGE_SIZE,
     )
     count, more = capped_count(cases)
-    query = request.GET.copy()
-    for key in ("page", "after", "before"):
-        query.pop(key, None)
     return render(
         request,
         "complaints/queue.html",
@@ -66,7 +63,7 @@ def queue(request, name):
             "page": page,
             "count": count,
             "count_capped": more,
-            "query": query.urlencode(),
+            "query": list_query(request.GET),
             "now": timezone.now(),
             "queues": [(key, QUEUE_TITLES[key]) for key in QUEUES],
             "bulk_form": BulkForm() if request.user.has_perm("complaints.reassign_case") else None,

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,34 +13,21 @@ from .. import workflow
 from ..filters import ReviewFilter
 from ..forms import ReplyForm
 from ..models import Review, ReviewReply
-from ..paging import keyset_page
+from ..paging import keyset_page, list_query
 from ..queries import (
     INBOX_SORT,
     active_quick_reply,
     attach_reply_clocks,
-    recovery_funnel,
     reply_windows,
     review_inbox,
     review_reply_values,
+    shared_recovery_funnel,
 )
 from ..steps import add_validation_errors
 from ..workflow import StepNotAllowed
 from ..workflow.reviews import reply_version
 
 PAGE_SIZE = 25
-FUNNEL_SECONDS = 60
-
-
-def _counted_funnel(start, end):
-    """The recovery funnel of [start, end] and when it was counted. Counting
-    asks after every medium and negative review of the period (about 100 of
-    the inbox's 160 ms at 1M cases), so each period is counted once a minute
-    and the count shared by everyone who opens the inbox meanwhile."""
-    return cache.get_or_set(
-        f"review-funnel:{start.isoformat()}:{end.isoformat()}",
-        lambda: (recovery_funnel(start=start, end=end), timezone.now()),
-        FUNNEL_SECONDS,
-    )
 
 
 def _require_worker(user):
@@ -64,17 +50,14 @@ def inbox(request):
     cleaned = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
     end = cleaned.get("posted_to") or timezone.localdate()
     start = cleaned.get("posted_from") or end - timedelta(days=29)
-    query = request.GET.copy()
-    for key in ("page", "after", "before"):
-        query.pop(key, None)
-    funnel, counted_at = _counted_funnel(start, end)
+    funnel, counted_at = shared_recovery_funnel(start=start, end=end)
     return render(
         request,
         "complaints/reviews.html",
         {
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
+            "query": list_query(request.GET),
             "funnel": funnel,
             "funnel_counted_at": counted_at,
             "now": timezone.now(),

@@ -14,7 +14,7 @@ from .. import workflow
 from ..filters import OfferFilter
 from ..forms import BulkForm, DecisionForm
 from ..models import Case, Offer
-from ..paging import counted_page
+from ..paging import counted_page, list_query
 from ..queries import (
     BOARD_STATUSES,
     attach_clock_states,
@@ -35,12 +35,15 @@ def approvals(request):
     """Pending off-policy offers, oldest first."""
     filterset = OfferFilter(request.GET or None, queryset=pending_offers())
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "complaints/approvals.html",
-        {"filter": filterset, "page": page, "query": query.urlencode(), "section": "approvals"},
+        {
+            "filter": filterset,
+            "page": page,
+            "query": list_query(request.GET),
+            "section": "approvals",
+        },
         status=400 if filterset.is_bound and not filterset.is_valid() else 200,
     )
 
