@@ -1,12 +1,14 @@
-"""Settings each new PostgreSQL connection gets before its first query, and
-the statement timeout: which requests it spares, and the answer a request
-gets when the database stopped one of its statements."""
+"""Settings each new PostgreSQL connection gets before its first query; the
+statement timeout: which requests it spares, and the answer a request gets
+when the database stopped one of its statements; and the cache's table when
+the cache is kept in the database."""
 
 import logging
 from contextlib import contextmanager
 from functools import wraps
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,13 @@ TOO_LONG = _(
 )
 
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a cancelled statement
+
+
+def create_cache_tables(sender, using=DEFAULT_DB_ALIAS, verbosity=1, **kwargs):
+    """After ``migrate``: create the table of a cache kept in the database
+    (CACHE_URL=db://TABLE) when it is missing, so that ``migrate`` is the one
+    step a deploy or an upgrade runs. Does nothing for other caches."""
+    call_command("createcachetable", database=using, verbosity=max(0, verbosity - 1))
 
 
 def tune_session(sender, connection, **kwargs):

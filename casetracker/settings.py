@@ -15,6 +15,8 @@ DB_PREPARED_STATEMENTS  PostgreSQL prepares repeated statements (default on; 0 f
 DB_STATEMENT_TIMEOUT  PostgreSQL cancels a statement of the app's after this long
               (e.g. 15s; default 0: none of the app's, the database's own stands;
               make serve: 15s for the web)
+CACHE_URL     the cache shared by every process (default locmem://: one process's
+              own; make serve: db://casetracker_cache, a table in the database)
 HEALTH_TASK_DELAY_MINUTES  /health/worker/ fails once a task has waited this long
               (default 10)
 BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (see below)
@@ -26,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_cache_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -215,6 +218,23 @@ def _milliseconds(name: str, text: str) -> int:
 DATABASE_STATEMENT_TIMEOUT_MS = _milliseconds(
     "DB_STATEMENT_TIMEOUT", os.environ.get("DB_STATEMENT_TIMEOUT", "0")
 )
+
+# The cache. Counts shared for a minute (the review funnel, the voucher
+# ledger's money) live in the default cache, from CACHE_URL (django-cache-url):
+# locmem:// (the default) keeps them in each process; db://TABLE keeps them in
+# a table of the database, shared by every web process and app server (make
+# serve uses db://casetracker_cache; migrate creates the table); memcached://
+# (with pylibmc) or redis:// (with django-redis) name a cache server. Rendered template
+# fragments (a list's filter form) stay in each process ("template_fragments"):
+# they are HTML the process can always render again, cheaper than a round trip.
+try:
+    CACHES = {"default": django_cache_url.parse(os.environ.get("CACHE_URL") or "locmem://")}
+except Exception as error:  # the library raises a bare Exception for a bad scheme
+    raise ImproperlyConfigured(f"CACHE_URL: {error}") from error
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -9,11 +9,13 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self):
         from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
 
-        from casetracker.database import tune_session
+        from casetracker.database import create_cache_tables, tune_session
 
         from . import security, webhooks  # noqa: F401  (security: its signal receivers)
         from .signals import case_event_recorded
 
         connection_created.connect(tune_session, dispatch_uid="database_session_tuning")
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="cache_tables")
         case_event_recorded.connect(webhooks.record_deliveries, dispatch_uid="webhook_outbox")

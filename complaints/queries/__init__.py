@@ -30,9 +30,11 @@ from .deadlines import (
 )
 from .history import compensated_case_count, refunds_committed
 from .money import (
+    LEDGER_SORT,
     LedgerTotals,
     compensation_cost,
     ledger_summary,
+    shared_ledger_summary,
     voucher_ledger,
     with_compensation_cost,
 )
@@ -52,6 +54,7 @@ from .team import AgentLoad, TeamOverview, pending_approval_count, pending_offer
 __all__ = [
     "BOARD_STATUSES",
     "INBOX_SORT",
+    "LEDGER_SORT",
     "QUEUES",
     "AgentLoad",
     "CustomerHistory",
@@ -86,6 +89,7 @@ __all__ = [
     "review_reply_values",
     "reviews_to_open",
     "search_orders",
+    "shared_ledger_summary",
     "shared_recovery_funnel",
     "team_overview",
     "unreplied_counts",

@@ -4,7 +4,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DateTimeField,
+    DecimalField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -15,6 +25,8 @@ from ..models import (
     VoucherStatus,
 )
 from ..models.vouchers import lapsed_q, outstanding_q
+from ..paging import Sort
+from .shared import shared_count
 
 
 def compensation_cost(case: Case) -> Decimal:
@@ -49,6 +61,13 @@ def voucher_ledger() -> QuerySet:
     ).order_by("-issued_at", "-id")
 
 
+# The ledger's pages, newest first along the index the ledger reads
+# (voucher_issued): keyset pages, so no page counts the rows before it.
+LEDGER_SORT = Sort(
+    (("issued_at", None, DateTimeField()), ("id", None, BigIntegerField())), descending=True
+)
+
+
 @dataclass(frozen=True)
 class LedgerTotals:
     issued_value: Decimal
@@ -66,10 +85,24 @@ def ledger_summary(
     the issued and redeemed value per month of issue (local months, newest
     first), from one pass over the vouchers: at 1M cases (840k vouchers) a
     second pass for the totals cost 150 ms more."""
+    months = _ledger_months(vouchers, now or timezone.now())
+    return _ledger_totals(months), months
 
-    now = now or timezone.now()
+
+def shared_ledger_summary() -> tuple[tuple[LedgerTotals, list[dict]], datetime]:
+    """The whole ledger's money (``ledger_summary`` of every voucher) and
+    when it was counted: one pass over every voucher (260 ms at 1M cases),
+    so it is counted once a minute and shared by everyone meanwhile."""
+    return shared_count(
+        "voucher-ledger-summary",
+        lambda: _ledger_months(voucher_ledger(), timezone.now()),
+        lambda months: (_ledger_totals(months), months),
+    )
+
+
+def _ledger_months(vouchers: QuerySet, now: datetime) -> list[dict]:
     zero = Decimal("0")
-    months = list(
+    return list(
         vouchers.order_by()
         .annotate(month=TruncMonth("issued_at"))
         .values("month")
@@ -85,7 +118,11 @@ def ledger_summary(
         )
         .order_by("-month")
     )
-    totals = LedgerTotals(
+
+
+def _ledger_totals(months: list[dict]) -> LedgerTotals:
+    zero = Decimal("0")
+    return LedgerTotals(
         issued_value=sum((m["issued"] for m in months), zero),
         redeemed_value=sum((m["redeemed"] for m in months), zero),
         outstanding=sum((m["outstanding"] for m in months), zero),
@@ -93,4 +130,3 @@ def ledger_summary(
         void_value=sum((m["void"] for m in months), zero),
         count=sum(m["count"] for m in months),
     )
-    return totals, months

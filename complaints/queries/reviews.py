@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.cache import cache
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -34,6 +33,7 @@ from ..models.reviews import needs_reply
 from ..paging import Sort, capped_counts
 from ..people import display_name
 from .reports import day_range
+from .shared import shared_count
 
 
 def review_inbox() -> QuerySet:
@@ -141,6 +141,10 @@ def recovery_funnel(*, start: date, end: date) -> Funnel:
     """Medium and negative reviews posted in [start, end] → replied →
     contacted (their case has a contact) → resolved (their case reached the
     root cause or closed) → revised, in one query."""
+    return Funnel(start=start, end=end, **_funnel_counts(start, end))
+
+
+def _funnel_counts(start: date, end: date) -> dict[str, int]:
     reviews = Review.objects.filter(
         rating__lte=setting("NEGATIVE_REVIEW_MAX_RATING"), **day_range("posted_at", start, end)
     )
@@ -153,17 +157,13 @@ def recovery_funnel(*, start: date, end: date) -> Funnel:
             review=OuterRef("pk"), state__in=[CaseState.ROOT_CAUSE, CaseState.CLOSED]
         )
     )
-    counts = reviews.aggregate(
+    return reviews.aggregate(
         negative=Count("id"),
         replied=Count("id", filter=Q(replied_at__isnull=False)),
         contacted=Count("id", filter=Q(contacted)),
         resolved=Count("id", filter=Q(resolved)),
         revised=Count("id", filter=Q(revision_outcome=RevisionOutcome.REVISED)),
     )
-    return Funnel(start=start, end=end, **counts)
-
-
-FUNNEL_SECONDS = 60
 
 
 def shared_recovery_funnel(*, start: date, end: date) -> tuple[Funnel, datetime]:
@@ -171,10 +171,10 @@ def shared_recovery_funnel(*, start: date, end: date) -> tuple[Funnel, datetime]
     asks after every medium and negative review of the period (about 100 of
     the inbox's 160 ms at 1M cases), so each period is counted once a minute
     and the count shared by everyone who opens the inbox meanwhile."""
-    return cache.get_or_set(
+    return shared_count(
         f"review-funnel:{start.isoformat()}:{end.isoformat()}",
-        lambda: (recovery_funnel(start=start, end=end), timezone.now()),
-        FUNNEL_SECONDS,
+        lambda: _funnel_counts(start, end),
+        lambda counts: Funnel(start=start, end=end, **counts),
     )
 
 

@@ -147,8 +147,11 @@ def reference_data(transactional_db):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    # Cached fragments (the queue's filter form) hold primary keys and labels
-    # of one test's data: every test starts with an empty cache.
-    from django.core.cache import cache
+    # Cached fragments (the queue's filter form) and shared counts hold
+    # primary keys, labels and numbers of one test's data: every test starts
+    # with empty caches.
+    from django.conf import settings
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()

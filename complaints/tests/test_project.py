@@ -178,6 +178,11 @@ def test_make_serve_runs_gunicorn_with_whitenoise_and_debug_off(tmp_path):
         else:
             raise AssertionError("bin/serve did not answer")
         assert status == 200 and headers["Server"] == "gunicorn"
+        import sqlite3
+
+        with sqlite3.connect(tmp_path / "serve.sqlite3") as served:  # the shared cache's table
+            tables = {name for (name,) in served.execute("SELECT name FROM sqlite_master")}
+        assert "casetracker_cache" in tables
         assert "Content-Security-Policy" in headers
         css = re.search(rb'href="(/static/complaints/app\.[0-9a-f]{12}\.css)"', body)
         assert css, "static files are not served under hashed names"

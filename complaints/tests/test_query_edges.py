@@ -18,7 +18,7 @@ GARBAGE = ["x", "99999999999999999999", "-1", "0", "\x00", "1e400", "0001-01-01"
 PARAMETERS = {
     "/cases/new/": ["order", "review", "number"],
     "/queue/open/": ["after", "before", "page", "sort"],
-    "/vouchers/": ["page"],
+    "/vouchers/": ["after", "before", "status"],
     "/notifications/": ["page"],
     "/team/deadlines/": ["status", "page"],
     "/reports/root-causes/": ["start", "end", "group_by", "category", "source", "sku"],

@@ -19,7 +19,7 @@ from complaints.models import (
     ReviewReply,
 )
 from complaints.queries import recovery_funnel
-from complaints.queries.reviews import FUNNEL_SECONDS
+from complaints.queries.shared import SHARED_SECONDS
 
 from . import flows
 from .factories import OrderFactory, ReviewFactory
@@ -255,7 +255,7 @@ def test_the_funnel_is_counted_once_a_minute_per_period(client, agent, agent2):
     assert 'id="funnel-counted"' in page.content.decode()
     week = {"posted_from": (timezone.localdate() - timedelta(days=6)).isoformat()}
     assert 'data-step="negative" data-count="2"' in client.get(INBOX, week).content.decode()
-    with time_machine.travel(timezone.now() + timedelta(seconds=FUNNEL_SECONDS + 1)):
+    with time_machine.travel(timezone.now() + timedelta(seconds=SHARED_SECONDS + 1)):
         later = client.get(INBOX).content.decode()
     assert 'data-step="negative" data-count="2"' in later
 

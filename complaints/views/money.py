@@ -11,8 +11,8 @@ from django_fsm import TransitionNotAllowed
 from .. import workflow
 from ..filters import VoucherFilter
 from ..forms import RedeemForm, VoidForm
-from ..paging import counted_page, list_query
-from ..queries import ledger_summary, voucher_ledger
+from ..paging import keyset_page, list_query
+from ..queries import LEDGER_SORT, ledger_summary, shared_ledger_summary, voucher_ledger
 from ..steps import add_validation_errors
 
 PAGE_SIZE = 50
@@ -28,16 +28,27 @@ def ledger(request):
     _require_ledger(request.user)
     filterset = VoucherFilter(request.GET or None, queryset=voucher_ledger())
     vouchers = filterset.qs
-    totals, months = ledger_summary(vouchers)
-    page = counted_page(vouchers, request.GET.get("page"), per_page=PAGE_SIZE, count=totals.count)
+    query = list_query(request.GET)
+    if query:  # a part of the ledger (or a refused filter): counted now
+        (totals, months), counted_at = ledger_summary(vouchers), None
+    else:  # the whole ledger: shared once a minute
+        (totals, months), counted_at = shared_ledger_summary()
+    page = keyset_page(
+        vouchers,
+        LEDGER_SORT,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+    )
     return render(
         request,
         "complaints/vouchers.html",
         {
             "filter": filterset,
             "page": page,
-            "query": list_query(request.GET),
+            "query": query,
             "totals": totals,
+            "counted_at": counted_at,
             "months": months,
             "section": "vouchers",
         },

@@ -1,0 +1,103 @@
+"""The cache shared by every process (CACHE_URL), and the counts kept in it
+for a minute: the review funnel and the whole voucher ledger's money."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints.queries.shared import SHARED_SECONDS
+
+from .factories import OrderFactory, ReviewFactory
+from .test_project import _settings_in_subprocess
+from .test_vouchers import issued
+
+LEDGER = reverse("complaints:vouchers")
+INBOX = reverse("complaints:reviews")
+TABLE = "casetracker_cache_test"
+IN_THE_DATABASE = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": TABLE},
+    "template_fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+
+
+def test_cache_url_chooses_the_shared_cache():
+    show = ["-c", "from django.conf import settings; c = settings.CACHES; "
+            "print(c['default']['BACKEND'].rsplit('.', 1)[1], c['default']['LOCATION'] or '-', "
+            "c['template_fragments']['BACKEND'].rsplit('.', 1)[1])"]  # fmt: skip
+    alone = _settings_in_subprocess(*show, DEBUG="1", CACHE_URL="")
+    assert alone.stdout.split() == ["LocMemCache", "-", "LocMemCache"], alone.stderr
+    shared = _settings_in_subprocess(*show, DEBUG="1", CACHE_URL="db://casetracker_cache")
+    assert shared.stdout.split() == ["DatabaseCache", "casetracker_cache", "LocMemCache"]
+    wrong = _settings_in_subprocess(*show, DEBUG="1", CACHE_URL="mongo://cache")
+    assert wrong.returncode != 0
+    assert "ImproperlyConfigured: CACHE_URL" in wrong.stderr and "mongo" in wrong.stderr
+
+
+@pytest.mark.django_db
+@override_settings(CACHES=IN_THE_DATABASE)
+def test_migrate_creates_the_cache_table_and_the_counts_are_shared_through_it(
+    client, agent, agent2
+):
+    assert TABLE not in connection.introspection.table_names()
+    call_command("migrate", verbosity=0)  # what a deploy runs: nothing else to remember
+    assert TABLE in connection.introspection.table_names()
+    ReviewFactory(rating=1)
+    client.force_login(agent)
+    assert 'data-step="negative" data-count="1"' in client.get(INBOX).content.decode()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cache_key FROM {TABLE}")
+        keys = [key for (key,) in cursor.fetchall()]
+    assert any("review-funnel" in key for key in keys), keys  # in the database, not a process
+    ReviewFactory(rating=2)
+    client.force_login(agent2)
+    assert 'data-step="negative" data-count="1"' in client.get(INBOX).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_count_kept_by_another_version_of_the_code_is_counted_again(client, agent):
+    ReviewFactory(rating=1)
+    end = timezone.localdate()
+    key = f"review-funnel:{(end - timedelta(days=29)).isoformat()}:{end.isoformat()}"
+    cache.set(key, {"data": {"negative": 7, "answered": 1}, "at": timezone.now()})
+    client.force_login(agent)
+    page = client.get(INBOX)
+    assert page.status_code == 200
+    assert 'data-step="negative" data-count="1"' in page.content.decode()
+    cache.set(key, "not even a dict")
+    assert 'data-step="negative" data-count="1"' in client.get(INBOX).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_whole_ledgers_money_is_counted_once_a_minute(
+    client, agent, supervisor, supervisor2, customer
+):
+    issued(agent, OrderFactory(customer=customer), amount="20", min_spend="0")
+    client.force_login(supervisor)
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(LEDGER)
+    assert page.context["totals"].issued_value == Decimal("20")
+    assert 'id="ledger-counted"' in page.content.decode()
+    issued(agent, OrderFactory(customer=customer), amount="5", min_spend="0")
+    client.force_login(supervisor2)  # shared by everyone
+    with CaptureQueriesContext(connection) as again:
+        page = client.get(LEDGER)
+    assert len(again) == len(first) - 1  # the money is not counted again
+    assert page.context["totals"].issued_value == Decimal("20")
+    assert [v.value for v in page.context["page"]] == [Decimal("5"), Decimal("20")]  # rows: live
+    # A filter counts its part at once, and says nothing of a minute.
+    part = client.get(LEDGER, {"status": ["issued"]})
+    assert part.context["totals"].issued_value == Decimal("25")
+    assert 'id="ledger-counted"' not in part.content.decode()
+    with time_machine.travel(timezone.now() + timedelta(seconds=SHARED_SECONDS + 1)):
+        later = client.get(LEDGER)
+    assert later.context["totals"].issued_value == Decimal("25")
+    assert later.context["totals"].count == 2
