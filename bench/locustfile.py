@@ -182,6 +182,10 @@ class Supervisor(HttpUser):
     def deadlines(self):
         self._page("/team/deadlines/", "deadlines", "<h1")
 
+    @task(1)
+    def voucher_ledger(self):
+        self._page("/vouchers/", "voucher ledger", 'id="ledger-totals"')
+
     @task(2)
     def search_every_case(self):
         """Find a customer's order among all cases, open or closed."""
