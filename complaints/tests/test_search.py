@@ -75,6 +75,22 @@ def test_a_search_finds_what_one_condition_over_every_column_finds(cases, term, 
         assert ways == {True}
 
 
+def test_a_row_found_through_two_columns_does_not_hide_another(agent, monkeypatch):
+    """Two cases match in their summary and their order's number, a third in
+    its order's number only: the lookup's first COUNT_CAP + 1 rows may be
+    the first two twice. Having stopped at its limit, it has not seen every
+    row, so the list takes the one condition and shows all three."""
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    both = [
+        flows.opened(agent, OrderFactory(number=f"TWICE-{n}"), summary="twice broken")
+        for n in range(2)
+    ]
+    once = flows.opened(agent, OrderFactory(number="TWICE-2"), summary="broken")
+    found, beyond = search.search(Case.objects.all(), "twice", CASE_PATHS)
+    assert set(found) == {*both, once}
+    assert beyond is False  # three rows: not more than the cap
+
+
 def test_a_search_keeps_to_the_list_it_searches(cases, agent2):
     """The lookups search the list's own rows: a case elsewhere matching
     the term neither shows nor counts against the cap."""

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import paging
 from ..filters import CaseFilter
 from ..forms import BulkForm
 from ..models.case_rules import may_list_queue
@@ -52,7 +53,10 @@ def queue(request, name):
         before=request.GET.get("before"),
         size=PAGE_SIZE,
     )
-    count, more = capped_count(cases)
+    if filterset.searched_beyond_cap:  # the search found more than the cap already
+        count, more = paging.COUNT_CAP, True
+    else:
+        count, more = capped_count(cases)
     return render(
         request,
         "complaints/queue.html",
