@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from casetracker.database import without_statement_timeout
 
-from .. import imports, workflow
+from .. import imports, paging, workflow
 from ..exports import GROUP_BY
 from ..filters import CaseFilter, VoucherFilter
 from ..forms import NewCaseForm, RedeemForm, ReportForm
@@ -123,7 +123,10 @@ class CasePages(BasePagination):
             before=key if direction == "p" else None,
             size=size,
         )
-        self.count, self.capped = capped_count(queryset)
+        if getattr(getattr(view, "filterset", None), "searched_beyond_cap", False):
+            self.count, self.capped = paging.COUNT_CAP, True  # found more: not counted again
+        else:
+            self.count, self.capped = capped_count(queryset)
         return self.page.items
 
     def _link(self, direction, key):
@@ -219,13 +222,23 @@ def _order_by_number(number: str, marketplace: str | None, field: str) -> Order:
     return orders[0]
 
 
+class KeptFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, keeping the view's FilterSet on the view:
+    the case list's pages read from it whether the search already found
+    more than the count's cap (CaseFilter.searched_beyond_cap)."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
+
+
 class CaseListView(generics.GenericAPIView):
     """Cases as the queues list them; open a case."""
 
     permission_classes = [permissions.WorksCases]
     serializer_class = CaseListSerializer
     pagination_class = CasePages
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [KeptFilterBackend]
     filterset_class = CaseFilter
 
     def get_queryset(self):

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from complaints import workflow
 from complaints.models import Case, RootCauseCategory
@@ -357,6 +358,14 @@ def test_a_search_that_found_more_than_the_cap_is_not_counted_again(
     assert (shown, rows, len(counted)) == ((1, False), 1, 1)
     shown, _rows, counted = view(q="TB")  # too short to look up: counted as before
     assert shown == (3, True) and len(counted) == 1
+    api = APIClient()  # the API's case list counts the same way
+    api.force_authenticate(supervisor)
+    with CaptureQueriesContext(connection) as captured:
+        body = api.get("/api/cases/", {"q": "tb-search"}).json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, True, 5)
+    assert not [q for q in captured if q["sql"].startswith("SELECT COUNT(*)")]
+    body = api.get("/api/cases/", {"q": "tb-search", "state": "analyzing"}).json()
+    assert (body["count"], body["count_capped"]) == (3, False)
 
 
 def test_several_capped_counts_take_one_query(agent, customer, django_assert_num_queries):
