@@ -224,9 +224,10 @@ DATABASE_STATEMENT_TIMEOUT_MS = _milliseconds(
 # locmem:// (the default) keeps them in each process; db://TABLE keeps them in
 # a table of the database, shared by every web process and app server (make
 # serve uses db://casetracker_cache; migrate creates the table); memcached://
-# (with pylibmc) or redis:// (with django-redis) name a cache server. Rendered template
-# fragments (a list's filter form) stay in each process ("template_fragments"):
-# they are HTML the process can always render again, cheaper than a round trip.
+# (with pylibmc) or redis:// (with django-redis) name a cache server. Rendered
+# template fragments (a list's filter form) stay in each process
+# ("template_fragments"): HTML the process can always render again, cheaper
+# than a round trip.
 try:
     CACHES = {"default": django_cache_url.parse(os.environ.get("CACHE_URL") or "locmem://")}
 except Exception as error:  # the library raises a bare Exception for a bad scheme
