@@ -59,17 +59,23 @@ def tune_session(sender, connection, **kwargs):
 
 
 @contextmanager
-def _unlimited(alias):
-    """A transaction whose statements run without a time limit. SET LOCAL
-    ends with the transaction, whatever happens in it, and stays on the one
-    server connection the transaction holds, behind a pooler too."""
+def set_locally(alias, name: str, value: str):
+    """A transaction in which PostgreSQL's setting ``name`` is ``value``
+    (nothing on another database). SET LOCAL ends with the transaction,
+    whatever happens in it, and stays on the one server connection the
+    transaction holds, behind a pooler too."""
     connection = connections[alias]
     if connection.vendor != "postgresql":
         yield
         return
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
         yield
+
+
+def _unlimited(alias):
+    """A transaction whose statements run without a time limit."""
+    return set_locally(alias, "statement_timeout", "0")
 
 
 def _unlimited_chunks(chunks, alias):

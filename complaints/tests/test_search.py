@@ -51,25 +51,28 @@ def _either_way(queryset, term, paths):
         "尺码偏小",
         "BIG",
         "no-such",
+        "小",
+        "zq",
+        "_3",
     ],
 )
 def test_a_search_finds_what_one_condition_over_every_column_finds(cases, term, monkeypatch):
-    """Whichever way it asks (by key after looking each column up, or one
-    condition over them all when the lookups find more than COUNT_CAP rows,
-    or when the term is too short for a trigram), the rows are the same."""
+    """Whichever way it asks (by key, after looking the rows up column by
+    column or, for a term too short for a trigram, table by table; or one
+    condition over them all when the lookup finds more than COUNT_CAP
+    rows), the rows are the same."""
     everything = Q()
     for path in CASE_PATHS:
         everything |= Q(**{f"{path}__icontains": term})
     expected = set(Case.objects.filter(everything).values_list("pk", flat=True))
+    monkeypatch.setattr(search, "SCAN_ROWS", 1)  # a long list: short terms are looked up too
     ways = set()
     for cap in (1000, 2):  # 2: a common term takes the one condition
         monkeypatch.setattr(search, "COUNT_CAP", cap)
         found, by_key = _either_way(Case.objects.all(), term, CASE_PATHS)
         assert found == expected, (term, cap)
         ways.add(by_key)
-    if len(term) < search.TRIGRAM:
-        assert ways == {False}  # no trigram to look up
-    elif len(expected) > 2:
+    if len(expected) > 2:
         assert ways == {True, False}
     else:
         assert ways == {True}
@@ -89,6 +92,87 @@ def test_a_row_found_through_two_columns_does_not_hide_another(agent, monkeypatc
     found, beyond = search.search(Case.objects.all(), "twice", CASE_PATHS)
     assert set(found) == {*both, once}
     assert beyond is False  # three rows: not more than the cap
+
+
+@pytest.mark.parametrize("cap,tables_read", [(1000, 3), (1, 1)])
+def test_a_short_term_is_looked_up_table_by_table_its_own_columns_first(
+    cases, cap, tables_read, monkeypatch
+):
+    """Without a trigram no index helps, so each table is read once, in
+    turn: the case's number and summary in one pass, then the customers,
+    then the orders, stopping once more than COUNT_CAP rows are found (a
+    common word in the summaries ends the lookup in the first table)."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(search, "SCAN_ROWS", 1)  # longer than that: looked up
+    monkeypatch.setattr(search, "COUNT_CAP", cap)
+    with CaptureQueriesContext(connection) as captured:
+        found, beyond = search.search(Case.objects.all(), "破损", CASE_PATHS)
+    lookups = [q["sql"] for q in captured if "LIKE" in q["sql"]]
+    assert len(lookups) == tables_read and "UNION" not in "".join(lookups)
+    assert "JOIN" not in lookups[0] and lookups[0].count("LIKE") == 2  # number, summary
+    assert all(sql.count("JOIN") == 1 for sql in lookups[1:])  # a customer, an order
+    matching = {c for c in cases if "破损" in c.summary}
+    assert set(found) == matching and beyond is (len(matching) > cap)
+
+
+def test_a_longer_term_reads_every_columns_trigram_in_one_query(cases):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        search.search(Case.objects.all(), "包裹破损", CASE_PATHS)
+    (lookup,) = [q["sql"] for q in captured if "LIKE" in q["sql"]]
+    assert lookup.count("UNION ALL") == len(CASE_PATHS) - 1
+
+
+def test_a_short_term_in_a_short_list_is_tested_row_by_row(cases, monkeypatch):
+    """Up to SCAN_ROWS rows, testing each row costs less than reading the
+    customers' and orders' tables whole: no lookup, the one condition."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(search, "SCAN_ROWS", len(cases))
+    with CaptureQueriesContext(connection) as captured:
+        found, beyond = search.search(Case.objects.all(), "破损", CASE_PATHS)
+    assert not [q for q in captured if "UNION ALL" in q["sql"]]
+    assert "LIKE" in str(found.query) and beyond is False
+    assert set(found) == {c for c in cases if "破损" in c.summary}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("reference_data")
+def test_the_lookup_is_planned_for_its_term_and_the_setting_ends_with_it(agent, monkeypatch):
+    """A statement a kept connection prepared may run a plan made for any
+    term; the lookup's selectivity is all about its term (after a few rare
+    terms, PostgreSQL kept a plan that read every case for a common one too:
+    33 -> 283 ms at 1M). The lookups run with plan_cache_mode =
+    force_custom_plan, set for their own transaction only."""
+
+    flows.opened(agent, OrderFactory(number="TB-PLAN-1"), summary="包裹破损")
+    flows.opened(agent, OrderFactory(number="TB-PLAN-2"), summary="尺码偏小")
+    postgresql = connection.vendor == "postgresql"
+    seen = []
+
+    def spy(execute, sql, params, many, context):
+        if "LIKE" in sql and postgresql:  # the lookup's own setting, as it runs
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW plan_cache_mode")
+                seen.append(cursor.fetchone()[0])
+        elif "set_config" in sql and not postgresql:
+            seen.append("set on " + connection.vendor)
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(search, "SCAN_ROWS", 1)  # a short term is looked up too
+    for term in ("包裹破损", "破损"):
+        with connection.execute_wrapper(spy):
+            found, _beyond = search.search(Case.objects.all(), term, CASE_PATHS)
+        assert len(set(found)) == 1
+    if postgresql:
+        assert len(seen) >= 2 and set(seen) == {"force_custom_plan"}, seen
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW plan_cache_mode")
+            assert cursor.fetchone()[0] == "auto"  # only for the lookups' transaction
+    else:
+        assert seen == []  # nothing to set
 
 
 def test_a_search_keeps_to_the_list_it_searches(cases, agent2):

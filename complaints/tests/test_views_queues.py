@@ -356,8 +356,13 @@ def test_a_search_that_found_more_than_the_cap_is_not_counted_again(
     assert (shown, rows, len(counted)) == ((3, False), 3, 1)
     shown, rows, counted = view(q="TB-SEARCH-4")
     assert (shown, rows, len(counted)) == ((1, False), 1, 1)
-    shown, _rows, counted = view(q="TB")  # too short to look up: counted as before
-    assert shown == (3, True) and len(counted) == 1
+    # Too short for a trigram: a short list is tested row by row and counted
+    # (its length, then the count beside it); a long one is looked up.
+    shown, rows, counted = view(q="TB")
+    assert (shown, rows, len(counted)) == ((3, True), 5, 2)
+    monkeypatch.setattr(search, "SCAN_ROWS", 1)
+    shown, rows, counted = view(q="TB")
+    assert (shown, rows, len(counted)) == ((3, True), 5, 1)  # its length alone
     api = APIClient()  # the API's case list counts the same way
     api.force_authenticate(supervisor)
     with CaptureQueriesContext(connection) as captured:
