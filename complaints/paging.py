@@ -190,9 +190,13 @@ def keyset_page(queryset, sort: Sort, *, after=None, before=None, size=25) -> Ke
     return KeysetPage(items, next_cursor, previous_cursor)
 
 
-def capped_count(queryset, cap=None) -> tuple[int, bool]:
-    """(count, capped): at most ``cap`` (COUNT_CAP) rows are counted."""
+def capped_count(queryset, cap=None, *, known_beyond=False) -> tuple[int, bool]:
+    """(count, capped): at most ``cap`` (COUNT_CAP) rows are counted; none
+    when the caller already knows there are more (``known_beyond``: a search
+    that found more than the cap, CaseFilter.searched_beyond_cap)."""
     cap = cap or COUNT_CAP
+    if known_beyond:
+        return cap, True
     count = queryset.order_by()[: cap + 1].count()
     return min(count, cap), count > cap
 

@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from casetracker.database import without_statement_timeout
 
-from .. import imports, paging, workflow
+from .. import imports, workflow
 from ..exports import GROUP_BY
 from ..filters import CaseFilter, VoucherFilter
 from ..forms import NewCaseForm, RedeemForm, ReportForm
@@ -123,10 +123,10 @@ class CasePages(BasePagination):
             before=key if direction == "p" else None,
             size=size,
         )
-        if getattr(getattr(view, "filterset", None), "searched_beyond_cap", False):
-            self.count, self.capped = paging.COUNT_CAP, True  # found more: not counted again
-        else:
-            self.count, self.capped = capped_count(queryset)
+        searched = getattr(view, "filterset", None)
+        self.count, self.capped = capped_count(
+            queryset, known_beyond=getattr(searched, "searched_beyond_cap", False)
+        )
         return self.page.items
 
     def _link(self, direction, key):

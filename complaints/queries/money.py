@@ -89,6 +89,17 @@ def ledger_summary(
     return _ledger_totals(months), months
 
 
+def ledger_money(
+    vouchers: QuerySet, *, whole: bool
+) -> tuple[tuple[LedgerTotals, list[dict]], datetime | None]:
+    """The money of the ledger's list and when it was counted: the whole
+    ledger's is shared for a minute (``shared_ledger_summary``); a filtered
+    part is counted now (None: no time to show)."""
+    if whole:
+        return shared_ledger_summary()
+    return ledger_summary(vouchers), None
+
+
 def shared_ledger_summary() -> tuple[tuple[LedgerTotals, list[dict]], datetime]:
     """The whole ledger's money (``ledger_summary`` of every voucher) and
     when it was counted: one pass over every voucher (260 ms at 1M cases),

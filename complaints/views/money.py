@@ -12,7 +12,7 @@ from .. import workflow
 from ..filters import VoucherFilter
 from ..forms import RedeemForm, VoidForm
 from ..paging import keyset_page, list_query
-from ..queries import LEDGER_SORT, ledger_summary, shared_ledger_summary, voucher_ledger
+from ..queries import LEDGER_SORT, ledger_money, voucher_ledger
 from ..steps import add_validation_errors
 
 PAGE_SIZE = 50
@@ -29,10 +29,7 @@ def ledger(request):
     filterset = VoucherFilter(request.GET or None, queryset=voucher_ledger())
     vouchers = filterset.qs
     query = list_query(request.GET)
-    if query:  # a part of the ledger (or a refused filter): counted now
-        (totals, months), counted_at = ledger_summary(vouchers), None
-    else:  # the whole ledger: shared once a minute
-        (totals, months), counted_at = shared_ledger_summary()
+    (totals, months), counted_at = ledger_money(vouchers, whole=not query)
     page = keyset_page(
         vouchers,
         LEDGER_SORT,

@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .. import paging
 from ..filters import CaseFilter
 from ..forms import BulkForm
 from ..models.case_rules import may_list_queue
@@ -53,10 +52,7 @@ def queue(request, name):
         before=request.GET.get("before"),
         size=PAGE_SIZE,
     )
-    if filterset.searched_beyond_cap:  # the search found more than the cap already
-        count, more = paging.COUNT_CAP, True
-    else:
-        count, more = capped_count(cases)
+    count, more = capped_count(cases, known_beyond=filterset.searched_beyond_cap)
     return render(
         request,
         "complaints/queue.html",
