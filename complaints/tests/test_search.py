@@ -1,10 +1,12 @@
 """The lists' search box (queries.search.contains_any): what it finds, whichever way
-it asks, and that PostgreSQL answers each column from its trigram index."""
+it asks, and that PostgreSQL answers each column from its trigram index or, for a
+term of one or two characters, its index of pieces."""
 
 import pytest
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Upper
 
 from complaints.models import Case, Customer, Order, Review, Voucher
 from complaints.queries import search
@@ -54,25 +56,31 @@ def _either_way(queryset, term, paths):
         "小",
         "zq",
         "_3",
+        "tb",
+        "g",
+        "破",
+        "%",
+        "_",
     ],
 )
 def test_a_search_finds_what_one_condition_over_every_column_finds(cases, term, monkeypatch):
     """Whichever way it asks (by key, after looking the rows up column by
-    column or, for a term too short for a trigram, table by table; or one
-    condition over them all when the lookup finds more than COUNT_CAP
+    column through their trigrams or, for a shorter term, their pieces; or
+    one condition over them all when the lookup finds more than COUNT_CAP
     rows), the rows are the same."""
     everything = Q()
     for path in CASE_PATHS:
         everything |= Q(**{f"{path}__icontains": term})
     expected = set(Case.objects.filter(everything).values_list("pk", flat=True))
-    monkeypatch.setattr(search, "SCAN_ROWS", 1)  # a long list: short terms are looked up too
     ways = set()
     for cap in (1000, 2):  # 2: a common term takes the one condition
         monkeypatch.setattr(search, "COUNT_CAP", cap)
         found, by_key = _either_way(Case.objects.all(), term, CASE_PATHS)
         assert found == expected, (term, cap)
         ways.add(by_key)
-    if len(expected) > 2:
+    if len(term) < search.TRIGRAM and connection.vendor != "postgresql":
+        assert ways == {False}  # no index for it: the one condition
+    elif len(expected) > 2:
         assert ways == {True, False}
     else:
         assert ways == {True}
@@ -94,26 +102,38 @@ def test_a_row_found_through_two_columns_does_not_hide_another(agent, monkeypatc
     assert beyond is False  # three rows: not more than the cap
 
 
-@pytest.mark.parametrize("cap,tables_read", [(1000, 3), (1, 1)])
-def test_a_short_term_is_looked_up_table_by_table_its_own_columns_first(
-    cases, cap, tables_read, monkeypatch
-):
-    """Without a trigram no index helps, so each table is read once, in
-    turn: the case's number and summary in one pass, then the customers,
-    then the orders, stopping once more than COUNT_CAP rows are found (a
-    common word in the summaries ends the lookup in the first table)."""
+def test_a_short_term_is_read_from_each_columns_pieces_on_postgresql(cases):
+    """Too short for a trigram, a term is looked up in each column's index of
+    one- and two-character pieces (0038), which answers it exactly; SQLite,
+    which has no such index, asks the one condition at once."""
     from django.test.utils import CaptureQueriesContext
 
-    monkeypatch.setattr(search, "SCAN_ROWS", 1)  # longer than that: looked up
-    monkeypatch.setattr(search, "COUNT_CAP", cap)
     with CaptureQueriesContext(connection) as captured:
         found, beyond = search.search(Case.objects.all(), "破损", CASE_PATHS)
-    lookups = [q["sql"] for q in captured if "LIKE" in q["sql"]]
-    assert len(lookups) == tables_read and "UNION" not in "".join(lookups)
-    assert "JOIN" not in lookups[0] and lookups[0].count("LIKE") == 2  # number, summary
-    assert all(sql.count("JOIN") == 1 for sql in lookups[1:])  # a customer, an order
-    matching = {c for c in cases if "破损" in c.summary}
-    assert set(found) == matching and beyond is (len(matching) > cap)
+    sent = [q["sql"] for q in captured]
+    assert set(found) == {c for c in cases if "破损" in c.summary} and beyond is False
+    if connection.vendor != "postgresql":
+        assert not [sql for sql in sent if "LIKE" in sql] and "LIKE" in str(found.query)
+        return
+    (lookup,) = [sql for sql in sent if "search_grams(" in sql]
+    assert lookup.count("UNION ALL") == len(CASE_PATHS) - 1
+    assert lookup.count("search_grams(") == len(CASE_PATHS) and "LIKE" not in lookup
+    assert "LIKE" not in str(found.query)  # the list is the rows found, by key
+
+
+def test_the_pieces_are_every_character_and_pair_in_upper_case(db):
+    """search_grams() holds every piece an icontains of one or two
+    characters can match, and no other."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_grams(%s), search_grams(''), search_grams('x'), search_grams(NULL)",
+            ["破损ab破损"],
+        )
+        pieces, empty, one, null = cursor.fetchone()
+    assert sorted(pieces) == sorted(["破", "损", "A", "B", "破损", "损A", "AB", "B破"])
+    assert (empty, one, null) == ([], ["X"], None)
 
 
 def test_a_longer_term_reads_every_columns_trigram_in_one_query(cases):
@@ -123,19 +143,6 @@ def test_a_longer_term_reads_every_columns_trigram_in_one_query(cases):
         search.search(Case.objects.all(), "包裹破损", CASE_PATHS)
     (lookup,) = [q["sql"] for q in captured if "LIKE" in q["sql"]]
     assert lookup.count("UNION ALL") == len(CASE_PATHS) - 1
-
-
-def test_a_short_term_in_a_short_list_is_tested_row_by_row(cases, monkeypatch):
-    """Up to SCAN_ROWS rows, testing each row costs less than reading the
-    customers' and orders' tables whole: no lookup, the one condition."""
-    from django.test.utils import CaptureQueriesContext
-
-    monkeypatch.setattr(search, "SCAN_ROWS", len(cases))
-    with CaptureQueriesContext(connection) as captured:
-        found, beyond = search.search(Case.objects.all(), "破损", CASE_PATHS)
-    assert not [q for q in captured if "UNION ALL" in q["sql"]]
-    assert "LIKE" in str(found.query) and beyond is False
-    assert set(found) == {c for c in cases if "破损" in c.summary}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -153,7 +160,8 @@ def test_the_lookup_is_planned_for_its_term_and_the_setting_ends_with_it(agent, 
     seen = []
 
     def spy(execute, sql, params, many, context):
-        if "LIKE" in sql and postgresql:  # the lookup's own setting, as it runs
+        lookup = "LIKE" in sql or "search_grams(" in sql
+        if lookup and postgresql:  # the lookup's own setting, as it runs
             with connection.cursor() as cursor:
                 cursor.execute("SHOW plan_cache_mode")
                 seen.append(cursor.fetchone()[0])
@@ -161,7 +169,6 @@ def test_the_lookup_is_planned_for_its_term_and_the_setting_ends_with_it(agent, 
             seen.append("set on " + connection.vendor)
         return execute(sql, params, many, context)
 
-    monkeypatch.setattr(search, "SCAN_ROWS", 1)  # a short term is looked up too
     for term in ("包裹破损", "破损"):
         with connection.execute_wrapper(spy):
             found, _beyond = search.search(Case.objects.all(), term, CASE_PATHS)
@@ -220,3 +227,66 @@ def test_each_searched_column_is_read_from_its_trigram_index(cases, model, colum
         cursor.execute(connection.ops.compose_sql(f"EXPLAIN {sql}", params))
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "model,column,index",
+    [
+        (Case, "number", "case_number_grams"),
+        (Case, "summary", "case_summary_grams"),
+        (Customer, "buyer_id", "customer_buyer_grams"),
+        (Order, "number", "order_number_grams"),
+        (Voucher, "code", "voucher_code_grams"),
+    ],
+)
+def test_a_short_term_is_read_from_each_columns_index_of_pieces(cases, model, column, index):
+    """Migration 0038 indexes search_grams(column): a lookup of a term of
+    two characters, as the search sends it, reads that index."""
+    if connection.vendor != "postgresql":
+        return
+    if model is Voucher:
+        flows.verifying(cases[0].assignee, OrderFactory(number="TB-V-1"))
+    row = model.objects.order_by("pk").first()
+    term = getattr(row, column)[-2:].lower()
+    matching = model.objects.alias(grams=search.SearchGrams(column)).filter(
+        grams__contains=[Upper(Value(term))]
+    )
+    assert row in matching
+    assert set(matching) == set(model.objects.filter(**{f"{column}__icontains": term}))
+    sql, params = matching.order_by().query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(connection.ops.compose_sql(f"EXPLAIN {sql}", params))
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_builds_again_an_index_a_failed_build_left_invalid():
+    """0038 builds its indexes CONCURRENTLY (agents keep saving cases during
+    the two minutes it takes at 1M), and such a build that fails leaves an
+    invalid index behind, which IF NOT EXISTS would keep: running the
+    migration again drops it and builds it anew."""
+    if connection.vendor != "postgresql":
+        return
+    import importlib
+
+    migration = importlib.import_module("complaints.migrations.0038_search_short_term_indexes")
+
+    def valid(name):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name]
+            )
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:  # what a failed concurrent build leaves
+        cursor.execute(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = %s::regclass",
+            ["case_summary_grams"],
+        )
+    assert valid("case_summary_grams") is False
+    with connection.schema_editor(atomic=False) as editor:
+        migration.create(None, editor)
+    assert valid("case_summary_grams") is True
+    assert all(valid(name) for name in migration.INDEXES)
