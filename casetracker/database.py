@@ -59,8 +59,8 @@ def tune_session(sender, connection, **kwargs):
 
 
 @contextmanager
-def set_locally(alias, name: str, value: str):
-    """A transaction in which PostgreSQL's setting ``name`` is ``value``
+def set_locally(alias, **settings: str):
+    """A transaction in which PostgreSQL's ``settings`` (name=value) hold
     (nothing on another database). SET LOCAL ends with the transaction,
     whatever happens in it, and stays on the one server connection the
     transaction holds, behind a pooler too."""
@@ -68,14 +68,15 @@ def set_locally(alias, name: str, value: str):
     if connection.vendor != "postgresql":
         yield
         return
+    calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        cursor.execute(f"SELECT {calls}", [part for pair in settings.items() for part in pair])
         yield
 
 
 def _unlimited(alias):
     """A transaction whose statements run without a time limit."""
-    return set_locally(alias, "statement_timeout", "0")
+    return set_locally(alias, statement_timeout="0")
 
 
 def _unlimited_chunks(chunks, alias):
