@@ -21,6 +21,9 @@ from locust import HttpUser, between, events, task
 AGENTS = itertools.count()
 ORDERS = 1_000_000  # generate_data's order numbers: BENCH000000000 on
 SUPERVISORS = itertools.count()
+# Two-character words as agents type them: some in generate_data's summaries
+# (破损, 尺码, 质量), some in none (霉变, 异味, 褪色), which only an index finds fast.
+WORDS = ["破损", "尺码", "质量", "快递", "霉变", "异味", "褪色", "漏液"]
 CASE_LINK = re.compile(r'href="/cases/([A-Z]-[0-9-]+)/"')
 NEXT_LINK = re.compile(r'rel="next" href="\?([^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -99,6 +102,12 @@ class Agent(HttpUser):
         else:
             term = f"BENCH{random.randrange(ORDERS):09d}"
         self._page_with_table(f"/queue/mine/?q={term}", "search, my queue")
+
+    @task(1)
+    def search_a_word(self):
+        """Look for a word of two characters in one's own queue."""
+        term = random.choice(WORDS)
+        self._page_with_table(f"/queue/mine/?q={term}", "search, my queue, a word")
 
     def _page_with_table(self, url, name):
         with self.client.get(url, name=name, catch_response=True) as page:
@@ -191,6 +200,12 @@ class Supervisor(HttpUser):
         """Find a customer's order among all cases, open or closed."""
         order = f"BENCH{random.randrange(ORDERS):09d}"
         self._page(f"/queue/all/?q={order}", "search, all cases", 'id="queue-table"')
+
+    @task(1)
+    def search_every_case_for_a_word(self):
+        """A word of two characters among all cases, open or closed."""
+        term = random.choice(WORDS)
+        self._page(f"/queue/all/?q={term}", "search, all cases, a word", 'id="queue-table"')
 
     @task(3)
     def open_queue_by_priority(self):
