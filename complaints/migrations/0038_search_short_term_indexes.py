@@ -3,20 +3,24 @@
 A trigram index (0035) cannot answer a term shorter than three characters,
 and in Chinese most words are two: 破损, 漏发, 色差, a buyer's name. Such a
 term was found by reading the tables whole: a rare one among all cases at
-1M took 1.2-1.6 s. ``search_grams(text)`` gives the distinct pieces of one
-and two characters of a text, in upper case as Django's ``icontains``
-compares; a GIN index over that array per searched column finds the rows
-holding a piece (``search_grams(column) @> ARRAY[UPPER(term)]``). A term of
-one or two characters is in a text exactly when it is one of its pieces, so
-the lookup needs no LIKE beside it (one planned beside it read the trigram
-index whole and computed the pieces of every row it found: 12 s). The
-function is costed high so that the planner reads the index rather than
-computing pieces row by row. The pg_bigm extension would answer LIKE itself,
-but Debian's PostgreSQL does not ship it. SQLite has no such index and
-searches its small databases by reading them.
+1M took 1.2-1.6 s. ``search_grams(text)`` gives the pieces of one and two
+characters of a text, in upper case as Django's ``icontains`` compares; a
+GIN index over that array per searched column finds the rows holding a
+piece (``search_grams(column) @> ARRAY[UPPER(term)]``). A term of one or two
+characters is in a text exactly when it is one of its pieces, so the lookup
+needs no LIKE beside it (one planned beside it read the trigram index whole
+and computed the pieces of every row it found: 12 s). The function is in
+PL/pgSQL, a loop over the pairs after string_to_array's characters: about
+4 microseconds a row, where a SQL function over generate_series took 31,
+which matters where PostgreSQL computes it on the few hundred rows of an
+agent's queue joined to their customers rather than reading an index (a
+rare term there: 68 -> 26 ms at 1M). PL/pgSQL's default cost (100) tells
+the planner about what it costs. The pg_bigm extension would answer LIKE
+itself, but Debian's PostgreSQL does not ship it. SQLite has no such index
+and searches its small databases by reading them.
 
 The indexes are built CONCURRENTLY, outside a transaction: at 1M cases the
-build takes about two minutes, during which agents keep saving cases. An
+build takes about a minute, during which agents keep saving cases. An
 index a failed build left invalid is dropped and built again.
 """
 
@@ -24,11 +28,16 @@ from django.db import migrations
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION search_grams(value text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
-    SELECT coalesce(array_agg(DISTINCT piece), '{}')
-    FROM (SELECT upper(value) AS text) AS whole,
-         generate_series(1, length(whole.text)) AS at,
-         LATERAL (VALUES (substr(whole.text, at, 1)), (substr(whole.text, at, 2))) AS pieces(piece)
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    whole text := upper(value);
+    pieces text[] := string_to_array(whole, NULL);  -- each character
+BEGIN
+    FOR at IN 1 .. length(whole) - 1 LOOP
+        pieces := pieces || substr(whole, at, 2);  -- each pair
+    END LOOP;
+    RETURN pieces;
+END
 $$
 """
 

@@ -13,8 +13,8 @@ TRIGRAM = 3  # pg_trgm indexes terms of three characters or more
 
 
 class SearchGrams(Func):
-    """The distinct pieces of one and two characters of a text, in upper
-    case: the expression migration 0038 indexes for shorter terms."""
+    """The pieces of one and two characters of a text, in upper case: the
+    expression migration 0038 indexes for shorter terms."""
 
     function = "search_grams"
     output_field = ArrayField(TextField())
