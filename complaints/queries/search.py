@@ -37,15 +37,14 @@ def search(queryset, value: str, paths: list[str]) -> tuple[QuerySet, bool]:
     when many rows match (the list's first page fills at once) and slow when
     few do: PostgreSQL walks the list's order hoping to fill a page soon
     (at 1M cases, a case number among all cases took 12 s, a buyer among
-    the open ones 1.8 s). So on PostgreSQL the rows are first looked up
-    path by path, each through its index on PostgreSQL, at most COUNT_CAP + 1 of them:
-    when that finds no more than COUNT_CAP, the list is those rows (by
-    key); when it finds more, the one condition is quick. A term of three
-    characters or more is read from the column's trigram index (0035), a
-    shorter one from its index of one- and two-character pieces (0038):
-    a term of one or two characters is in a text exactly when it is one of
-    its pieces. SQLite has neither
-    index and no large lists: it asks a short term the one condition. A row
+    the open ones 1.8 s). So the rows are first looked up path by path, at
+    most COUNT_CAP + 1 of them: when that finds no more than COUNT_CAP, the
+    list is those rows (by key); when it finds more, the one condition is
+    quick. On PostgreSQL a term of three characters or more is read from the
+    column's trigram index (0035), a shorter one from its index of one- and
+    two-character pieces (0038): a term of one or two characters is in a
+    text exactly when it is one of its pieces. SQLite has neither index and
+    no large lists: it asks a short term the one condition at once. A row
     found through two paths is found twice: only a lookup that stopped
     short of its limit has found every row."""
     value = value.strip()
@@ -74,7 +73,7 @@ def search(queryset, value: str, paths: list[str]) -> tuple[QuerySet, bool]:
     # 33 -> 283 ms). And one column after another: parallel workers read
     # every column's index at once, even when the first one already found
     # more than the cap, and start in a few milliseconds each ("9" in an
-    # agent's queue at 1M: 131 -> 45 ms; a rare term 20 -> 15 ms).
+    # agent's queue at 1M: 131 -> 45 ms; a rare term 21 -> 13 ms).
     with set_locally(
         queryset.db, plan_cache_mode="force_custom_plan", max_parallel_workers_per_gather="0"
     ):
