@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
@@ -61,6 +62,7 @@ from .models import (
 )
 from .models.common import validate_plausible_year
 from .policy import conflicting_rules
+from .queries.search import search
 from .steps import STEPS_BY_NAME, add_validation_errors, available_steps
 from .views.stepping import process_step
 
@@ -129,6 +131,25 @@ class ModelAdmin(SafeInputMixin, admin.ModelAdmin):
     pass
 
 
+class IndexedSearchMixin:
+    """For a model admin whose search_fields each have a search index
+    (migrations 0035 and 0038): each word of the search is looked up like
+    the lists' search box (queries.search), through the indexes, instead of
+    Django's one condition ORing the fields across their joins, which
+    walked every row (a case's order number among 1M cases: 5.5 s, run
+    again for the count, the date filter and the list). Words and quoted
+    phrases split as Django's own search splits them, and every word must
+    match, as there."""
+
+    def get_search_results(self, request, queryset, search_term):
+        paths = list(self.get_search_fields(request))
+        for word in smart_split(search_term.replace("\x00", "")):
+            if word.startswith(('"', "'")) and word[0] == word[-1]:
+                word = unescape_string_literal(word)
+            queryset = search(queryset, word, paths)[0]
+        return queryset, False  # forward relations only: no row repeats
+
+
 class TabularInline(SafeInputMixin, admin.TabularInline):
     pass
 
@@ -160,12 +181,13 @@ class CustomerAdmin(NoDeleteMixin, ModelAdmin):
 @admin.register(Order)
 class OrderAdmin(NoDeleteMixin, ModelAdmin):
     list_display = ["number", "marketplace", "customer", "paid_total", "paid_at", "courier"]
-    list_filter = ["marketplace", "courier"]
+    # A date filter, not date_hierarchy: its list of years read every order
+    # on each view (330 ms at 1M).
+    list_filter = ["marketplace", "courier", "paid_at"]
     search_fields = ["number", "tracking_number", "customer__buyer_id"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     inlines = [OrderItemInline]
-    date_hierarchy = "paid_at"
 
 
 class ReviewReplyInline(ReadOnlyMixin, StackedInline):
@@ -218,7 +240,7 @@ class CaseEventInline(ReadOnlyMixin, TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(NoDeleteMixin, ModelAdmin):
+class CaseAdmin(NoDeleteMixin, IndexedSearchMixin, ModelAdmin):
     list_display = [
         "number",
         "summary",
@@ -229,10 +251,10 @@ class CaseAdmin(NoDeleteMixin, ModelAdmin):
         "created_at",
         "resolution_due",
     ]
-    list_filter = ["state", "source", "priority", "category", "assignee"]
+    # created_at as a date filter, not date_hierarchy (see OrderAdmin)
+    list_filter = ["state", "source", "priority", "category", "assignee", "created_at"]
     search_fields = ["number", "summary", "customer__buyer_id", "order__number"]
     list_select_related = ["assignee", "customer"]
-    date_hierarchy = "created_at"
     inlines = [OfferInline, ContactInline, EvidenceInline, CaseEventInline]
     change_form_template = "admin/complaints/case/change_form.html"
     actions = None
@@ -357,7 +379,7 @@ class OfferAdmin(ReadOnlyMixin, ModelAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyMixin, ModelAdmin):
+class VoucherAdmin(ReadOnlyMixin, IndexedSearchMixin, ModelAdmin):
     list_display = ["code", "customer", "value", "min_spend", "status", "valid_until"]
     list_filter = ["status"]
     search_fields = ["code", "customer__buyer_id"]

@@ -34,6 +34,9 @@ class Order(ChoiceLabels, models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-paid_at"]
+        # The order the lists read them in (the admin adds -id): without it,
+        # the admin's order list sorted every order (450 ms at 1M).
+        indexes = [models.Index(fields=["-paid_at", "-id"], name="order_paid_newest")]
         constraints = [
             models.UniqueConstraint(
                 fields=["marketplace", "number"], name="order_unique_number_per_marketplace"
