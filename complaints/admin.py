@@ -386,12 +386,30 @@ class VoucherAdmin(ReadOnlyMixin, IndexedSearchMixin, ModelAdmin):
     list_select_related = ["customer"]
 
 
+class TransitionFilter(admin.SimpleListFilter):
+    """The state machine's transitions, from its definition: Django's own
+    filter listed the distinct values of every event (670 ms at 1M cases,
+    10M events)."""
+
+    title = gettext_lazy("transition")
+    parameter_name = "transition"
+
+    def lookups(self, request, model_admin):
+        state = Case._meta.get_field("state")
+        names = sorted({transition.name for transition in state.get_all_transitions(Case)})
+        return [(name, name) for name in names]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(transition=self.value()) if self.value() else queryset
+
+
 @admin.register(CaseEvent)
-class CaseEventAdmin(ReadOnlyMixin, ModelAdmin):
+class CaseEventAdmin(ReadOnlyMixin, IndexedSearchMixin, ModelAdmin):
     list_display = ["created_at", "case", "kind", "transition", "actor"]
-    list_filter = ["kind", "transition"]
+    list_filter = ["kind", TransitionFilter]
     search_fields = ["case__number"]
     list_select_related = ["case", "actor"]
+    show_full_result_count = False  # a second count of 10M events (210 ms at 1M cases)
 
 
 @admin.register(Contact)

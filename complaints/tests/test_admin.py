@@ -390,3 +390,28 @@ def test_the_case_and_order_lists_filter_dates_without_reading_every_row(
         cursor.execute(connection.ops.compose_sql(f"EXPLAIN {sql}", params))
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "order_paid_newest" in plan, plan
+
+
+def test_the_event_list_filters_transitions_from_the_state_machine(client, staff_admin, agent):
+    """The event list's transition filter lists the state machine's
+    transitions instead of reading the distinct values of every event
+    (670 ms at 1M cases), filters by one, and counts the events once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .factories import OrderFactory
+
+    case = flows.analyzing(agent, OrderFactory(number="TB-EVENTS-1"))
+    client.force_login(staff_admin)
+    url = "/admin/complaints/caseevent/"
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(url)
+    assert page.status_code == 200
+    sent = [q["sql"] for q in captured]
+    assert not [sql for sql in sent if "DISTINCT" in sql]
+    counts = [sql for sql in sent if 'COUNT(*) AS "__count" FROM "complaints_caseevent"' in sql]
+    assert len(counts) == 1
+    html = page.content.decode()
+    assert "?transition=confirm" in html and "?transition=reopen" in html
+    confirmed = client.get(url, {"transition": "confirm"}).context["cl"].result_list
+    assert [(event.case, event.transition) for event in confirmed] == [(case, "confirm")]
