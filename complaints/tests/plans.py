@@ -26,6 +26,16 @@ def plan_with_only(index: str, table: str, sql: str) -> str:
     return plan
 
 
+def plan_without_seqscan(queryset) -> str:
+    """EXPLAIN ``queryset`` as the ORM sends it, with sequential scans off
+    for the transaction: whether an index can answer it at all."""
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(connection.ops.compose_sql(f"EXPLAIN {sql}", params))
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 def generic_plan(sql: str, params, *settings: str) -> str:
     """EXPLAIN ``sql`` (Django's, with %s for its ``params``) as a kept
     connection runs it once the statement is prepared: PostgreSQL's one

@@ -4,7 +4,7 @@ term of one or two characters, its index of pieces."""
 
 import pytest
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q, Value
 from django.db.models.functions import Upper
 
@@ -14,6 +14,7 @@ from complaints.queries.search import contains_any
 
 from . import flows
 from .factories import CustomerFactory, OrderFactory, ReviewFactory
+from .plans import plan_without_seqscan
 
 pytestmark = pytest.mark.django_db
 
@@ -232,11 +233,7 @@ def test_each_searched_column_is_read_from_its_trigram_index(cases, model, colum
     assert row in matching
     if connection.vendor != "postgresql":
         return
-    sql, params = matching.order_by().query.sql_with_params()  # the plain search
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(connection.ops.compose_sql(f"EXPLAIN {sql}", params))
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_without_seqscan(matching.order_by())  # the plain search
     assert f"Bitmap Index Scan on {index}" in plan, plan
 
 
@@ -264,11 +261,7 @@ def test_a_short_term_is_read_from_each_columns_index_of_pieces(cases, model, co
     )
     assert row in matching
     assert set(matching) == set(model.objects.filter(**{f"{column}__icontains": term}))
-    sql, params = matching.order_by().query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(connection.ops.compose_sql(f"EXPLAIN {sql}", params))
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_without_seqscan(matching.order_by())
     assert f"Bitmap Index Scan on {index}" in plan, plan
 
 
