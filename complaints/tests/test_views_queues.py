@@ -177,11 +177,16 @@ def spread(agent, agent2, supervisor):
         ({"source": "phone"}, {"phone"}),
         ({"customer": "alice"}, {"colour"}),
         ({"order": "jd-lost"}, {"parcel"}),
-        ({"created_to": (timezone.localdate() - timedelta(days=5)).isoformat()}, {"parcel"}),
-        ({"created_from": timezone.localdate().isoformat()}, {"colour", "phone"}),
+        # dates as today + a timedelta, taken when the test runs, not when collected
+        ({"created_to": timedelta(days=-5)}, {"parcel"}),
+        ({"created_from": timedelta(0)}, {"colour", "phone"}),
     ],
 )
 def test_filters(client, agent, spread, params, expected):
+    params = {
+        name: (timezone.localdate() + value).isoformat() if isinstance(value, timedelta) else value
+        for name, value in params.items()
+    }
     client.force_login(agent)
     response = client.get(queue_url("mine", **params))
     assert response.status_code == 200
