@@ -47,3 +47,22 @@ def _quoted(alias, vendor, value) -> str:
     """``value`` as an SQL literal, the way the database's schema editor
     quotes it (vendor is part of the key: a test may swap the connection)."""
     return connections[alias].schema_editor().quote_value(value).strip()
+
+
+def create_index_concurrently(schema_editor, name: str, table: str, using: str) -> None:
+    """CREATE INDEX CONCURRENTLY ``name`` ON ``table`` USING ``using`` (a
+    method and its expression), for a migration that runs outside a
+    transaction (PostgreSQL): agents keep saving while it builds. A build
+    that failed leaves an invalid index behind, which IF NOT EXISTS would
+    keep: that one is dropped and built anew."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name]
+        )
+        left_invalid = cursor.fetchone()
+    if left_invalid and left_invalid[0]:
+        schema_editor.execute(f'DROP INDEX CONCURRENTLY "{name}"')
+    schema_editor.execute(
+        f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" USING {using}'
+    )
+

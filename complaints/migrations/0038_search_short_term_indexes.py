@@ -26,6 +26,8 @@ index a failed build left invalid is dropped and built again.
 
 from django.db import migrations
 
+from complaints.sql import create_index_concurrently
+
 FUNCTION = """
 CREATE OR REPLACE FUNCTION search_grams(value text) RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -55,17 +57,7 @@ def create(apps, schema_editor):
         return
     schema_editor.execute(FUNCTION)
     for name, (table, column) in INDEXES.items():
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name]
-            )
-            left_invalid = cursor.fetchone()
-        if left_invalid and left_invalid[0]:
-            schema_editor.execute(f'DROP INDEX CONCURRENTLY "{name}"')
-        schema_editor.execute(
-            f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" '
-            f'USING gin (search_grams("{column}"))'
-        )
+        create_index_concurrently(schema_editor, name, table, f'gin (search_grams("{column}"))')
 
 
 def drop(apps, schema_editor):

@@ -265,6 +265,40 @@ def test_a_short_term_is_read_from_each_columns_index_of_pieces(cases, index):
     assert f"Bitmap Index Scan on {index}" in plan, plan
 
 
+PEOPLE = importlib.import_module("complaints.migrations.0040_customer_order_search_indexes")
+
+
+@pytest.mark.parametrize("index", list(PEOPLE.INDEXES))
+def test_the_customers_name_and_phone_and_the_tracking_number_are_indexed(db, index):
+    """Migration 0040 gives the customer's name and phone and the order's
+    tracking number a trigram index and an index of pieces each, which the
+    admin's searches (customers, orders) read: a term of three characters
+    or more as the ORM asks it, a shorter one through its pieces."""
+    if connection.vendor != "postgresql":
+        return
+    column_key, kind = index.rsplit("_", 1)
+    table, column = PEOPLE.COLUMNS[column_key]
+    model = MODELS[table]
+    OrderFactory(
+        customer=CustomerFactory(display_name="王小明", phone="13912345678"),
+        tracking_number="SF1400012345678",
+    )
+    row = model.objects.order_by("pk").first()
+    value = getattr(row, column)
+    if kind == "trgm":
+        term = value[-3:].lower()
+        matching = model.objects.filter(**{f"{column}__icontains": term})
+    else:
+        term = value[-2:].lower()
+        matching = model.objects.alias(grams=search.SearchGrams(column)).filter(
+            grams__contains=[Upper(Value(term))]
+        )
+    assert row in matching
+    assert set(matching) == set(model.objects.filter(**{f"{column}__icontains": term}))
+    plan = plan_without_seqscan(matching.order_by())
+    assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_builds_again_an_index_a_failed_build_left_invalid():
     """0038 builds its indexes CONCURRENTLY (agents keep saving cases during

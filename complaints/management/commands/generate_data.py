@@ -44,6 +44,9 @@ from complaints.models import (
 
 SKUS = [f"SKU-{n:03d}" for n in range(60)]
 COURIERS = ["中通快递", "圆通速递", "顺丰速运", "韵达快递", "申通快递", "京东物流"]
+TRACKING_PREFIXES = dict(zip(COURIERS, ["ZTO", "YT", "SF", "YD", "STO", "JDV"], strict=True))
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙"
+GIVEN_NAMES = ["小明", "丽", "伟", "芳", "静", "磊", "晓燕", "军", "婷", "强"]
 SUPPLIERS = ["杭州织造", "广州棉品", "东莞牛仔厂", "宁波毛纺", "桐乡针织"]
 CORRECTIVE = ["更换包装供应商", "更新商品色卡照片", "调整尺码表", "与快递协商赔付流程"]
 SUMMARIES = ["颜色与图片不符", "尺码偏小", "快递太慢", "包裹破损", "少发配件", "质量问题"]
@@ -216,6 +219,8 @@ class Command(BaseCommand):
                         "id": customer_id,
                         "marketplace": "taobao",
                         "buyer_id": f"bench_buyer_{first + n}",
+                        "display_name": SURNAMES[n % len(SURNAMES)]
+                        + GIVEN_NAMES[n // len(SURNAMES) % len(GIVEN_NAMES)],
                         "phone": f"139{first + n:08d}"[-11:],
                         "created_at": now - timedelta(days=days + 30),
                     }
@@ -240,6 +245,7 @@ class Command(BaseCommand):
                     "shipped_at": opened - timedelta(days=4),
                     "delivered_at": opened - timedelta(days=2),
                     "courier": courier,
+                    "tracking_number": f"{TRACKING_PREFIXES[courier]}{first + n:013d}",
                     "created_at": opened - timedelta(days=5),
                 }
             )
