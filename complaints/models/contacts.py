@@ -51,6 +51,9 @@ class Contact(ChoiceLabels, models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-contacted_at"]
+        # The admin's list of contacts (the admin adds -id), read along it
+        # instead of sorting every contact (230 ms at 1M cases).
+        indexes = [models.Index(fields=["-contacted_at", "-id"], name="contact_newest")]
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.contacted_at:%Y-%m-%d %H:%M}"
