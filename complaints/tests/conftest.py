@@ -1,4 +1,5 @@
 import os
+from datetime import datetime
 
 import pytest
 
@@ -56,6 +57,25 @@ def leaf(db):
 @pytest.fixture
 def group(db):
     return RootCauseCategory.objects.get(code="product")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _suite_clock():
+    """TEST_CLOCK (an ISO time with its offset) runs the whole suite from
+    that moment, the clock ticking on from there: a test that holds only at
+    some hours of the day fails on every run at such an hour instead of one
+    run in twenty. `make test` runs the PostgreSQL suite at 07:50 Shanghai
+    time on New Year's Day (before the service hours, and still the old
+    year in UTC), the SQLite one at the real time. A test's own travel
+    (time_machine) goes on from there."""
+    moment = os.environ.get("TEST_CLOCK")
+    if not moment:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(datetime.fromisoformat(moment), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
