@@ -609,3 +609,32 @@ def page_choices(client, url, position):
     """The choices of the list's filter at ``position`` in its sidebar."""
     cl = client.get(url).context["cl"]
     return list(cl.filter_specs[position].choices(cl))
+
+
+@pytest.mark.parametrize(
+    "url,params,status",
+    [
+        ("/admin/complaints/order/", {"courier": "顺丰\x00"}, 400),
+        ("/admin/complaints/orderitem/", {"supplier": "\x00"}, 400),
+        ("/admin/complaints/caseevent/", {"transition": "\x00"}, 400),
+        ("/admin/complaints/case/", {"q": "破损", "state__exact": "closed\x00"}, 400),
+        ("/admin/complaints/review/", {"rating": "abc"}, 302),
+        ("/admin/complaints/review/", {"rating": "99999999999999999999"}, 302),
+        ("/admin/complaints/caseevent/", {"transition": "fly"}, 302),
+        ("/admin/complaints/order/", {"courier": "x" * 5000}, 200),
+    ],
+)
+def test_a_bad_filter_value_is_refused_cleanly(client, staff_admin, url, params, status):
+    """A list filter's value with a NUL (which PostgreSQL cannot compare:
+    a 500 there) is a 400 that says so; a value that is not one of a fixed
+    filter's choices is the admin's bad-lookup page (a rating of "abc" was a
+    500); a value nothing holds lists nothing."""
+    client.force_login(staff_admin)
+    response = client.get(url, params)
+    assert response.status_code == status
+    if status == 400:
+        assert "NUL character" in response.content.decode()
+    elif status == 302:
+        assert response.url.endswith("?e=1")
+    else:
+        assert list(response.context["cl"].result_list) == []
