@@ -9,10 +9,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .forms import StyledFormMixin
-from .models import CaseSource, CaseState, Priority, RemedyKind, RootCauseCategory, VoucherStatus
+from .models import (
+    CaseSource,
+    CaseState,
+    Priority,
+    RemedyKind,
+    RootCauseCategory,
+    VoucherStatus,
+)
 from .models.common import validate_plausible_year
 from .people import case_workers
-from .queries.search import contains_any, search
+from .queries.search import search
 
 SORTS = {
     "due": (F("due_at").asc(nulls_last=True), "-priority", "created_at"),
@@ -207,8 +214,24 @@ class VoucherFilter(django_filters.FilterSet):
     class Meta:
         form = FilterForm
 
+    # Whether the search found more than COUNT_CAP vouchers (see CaseFilter):
+    # the ledger then does not add up their money, which at 1M cases meant
+    # summing most of 840k vouchers joined to three tables ("9": 1.7 s).
+    searched_beyond_cap = False
+
+    def filter_queryset(self, queryset):
+        """The status and period first, the search last: it looks up the
+        vouchers those left, so its cap counts the ledger's own rows."""
+        for name, value in self.form.cleaned_data.items():
+            if name != "q":
+                queryset = self.filters[name].filter(queryset, value)
+        return self.filters["q"].filter(queryset, self.form.cleaned_data.get("q"))
+
     def filter_text(self, queryset, name, value):
-        return contains_any(queryset, value, ["code", "customer__buyer_id", "offer__case__number"])
+        queryset, self.searched_beyond_cap = search(
+            queryset, value, ["code", "customer__buyer_id", "offer__case__number"]
+        )
+        return queryset
 
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]

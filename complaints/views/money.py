@@ -11,7 +11,7 @@ from django_fsm import TransitionNotAllowed
 from .. import workflow
 from ..filters import VoucherFilter
 from ..forms import RedeemForm, VoidForm
-from ..paging import keyset_page, list_query
+from ..paging import COUNT_CAP, keyset_page, list_query
 from ..queries import LEDGER_SORT, ledger_money, voucher_ledger
 from ..steps import add_validation_errors
 
@@ -29,7 +29,11 @@ def ledger(request):
     filterset = VoucherFilter(request.GET or None, queryset=voucher_ledger())
     vouchers = filterset.qs
     query = list_query(request.GET)
-    (totals, months), counted_at = ledger_money(vouchers, whole=not query)
+    # A search that found more than COUNT_CAP vouchers is not added up: it
+    # would sum most of the ledger across three tables; the page says so.
+    totals = months = counted_at = None
+    if not filterset.searched_beyond_cap:
+        (totals, months), counted_at = ledger_money(vouchers, whole=not query)
     page = keyset_page(
         vouchers,
         LEDGER_SORT,
@@ -47,6 +51,7 @@ def ledger(request):
             "totals": totals,
             "counted_at": counted_at,
             "months": months,
+            "count_cap": COUNT_CAP,
             "section": "vouchers",
         },
         status=400 if filterset.is_bound and not filterset.is_valid() else 200,
