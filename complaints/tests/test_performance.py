@@ -210,6 +210,22 @@ def test_generate_data_fills_a_realistic_shop(client):
     done = corrective.filter(corrective_action_done_at__isnull=False).count()
     assert 0 < done < corrective.count()
     assert not cases.filter(corrective_action="", corrective_action_done_at__isnull=False).exists()
+    # Most satisfied reviewers were asked to revise; about half of them did,
+    # each with an event on the case and a new rating of 4 or 5.
+    recovered = Review.objects.filter(cases__in=cases.filter(customer_satisfied=True))
+    asked = recovered.filter(revision_requested_at__isnull=False)
+    assert 0.4 < asked.count() / recovered.count() < 0.8
+    assert not Review.objects.filter(
+        revision_requested_at__isnull=True, revision_outcome__gt=""
+    ).exists()
+    revised = asked.filter(revision_outcome="revised")
+    assert 0.25 < revised.count() / asked.count() < 0.6
+    assert set(revised.values_list("revised_rating", flat=True)) <= {4, 5}
+    assert CaseEvent.objects.filter(kind="revision_requested").count() == asked.count()
+    assert (
+        CaseEvent.objects.filter(kind="revision_outcome").count()
+        == asked.exclude(revision_outcome="").count()
+    )
     # The ids continue after the loaded rows: the workflow opens a case as usual.
     agent = UserFactory(username="after_bench", role="agent")
     case = flows.opened(agent, OrderFactory())

@@ -9,7 +9,8 @@ each with the events of the steps it went through (about ten per closed
 case), its offer, voucher and contacts. Vouchers live on after issue: about
 half redeemed, a few voided, the rest expired once past their date or still
 outstanding. One closed case in ten records a corrective action, most of
-them done. The load is skewed across --agents agents (a few carry much more
+them done. Most satisfied reviewers were asked to revise their review, and
+about half of those did. The load is skewed across --agents agents (a few carry much more
 than others).
 
 Rows are written in batches with explicit ids: PostgreSQL gets them through
@@ -60,6 +61,9 @@ ROUTINE = [
     ("satisfied", "verifying", "root_cause"),
     ("close", "root_cause", "closed"),
 ]
+# What a reviewer asked to revise did ("": no answer recorded yet)
+REVISION_OUTCOMES = ["revised", "appended", "declined", "no_answer", ""]
+REVISION_WEIGHTS = [40, 10, 20, 20, 10]
 OPEN_SPREAD = ["confirming"] * 4 + ["analyzing"] * 3 + ["proposing", "executing", "verifying"]
 MODELS = [
     Customer, Order, OrderItem, Review, ReviewReply, Case, Offer, Voucher, Contact, CaseEvent,
@@ -291,6 +295,13 @@ class Command(BaseCommand):
         steps = ROUTINE if state == "closed" else ROUTINE[: [s[1] for s in ROUTINE].index(state)]
         clock = opened
         events = [("opened", "", "", "", {})]
+        satisfied = rng.random() < 0.85 if state == "closed" else None
+        # A satisfied reviewer is often asked to revise the review (followup)
+        revision = (
+            rng.choices(REVISION_OUTCOMES, REVISION_WEIGHTS)[0]
+            if review_id and satisfied and rng.random() < 0.6
+            else None
+        )
         for transition, source_state, target in steps:
             if transition == "propose":
                 events.append(("offer_proposed", "", "", "", {"kind": "voucher"}))
@@ -299,6 +310,10 @@ class Command(BaseCommand):
             if transition == "satisfied":
                 events.append(("contact", "", "", "", {"channel": "phone"}))
             if transition == "close":
+                if revision is not None:
+                    events.append(("revision_requested", "", "", "", {"channel": "chat"}))
+                if revision:
+                    events.append(("revision_outcome", "", "", "", {"outcome": revision}))
                 events.append(("root_cause", "", "", "", {}))
             events.append(("transition", transition, source_state, target, {}))
         if len(events) < 4:
@@ -330,6 +345,16 @@ class Command(BaseCommand):
                     "updated_at": replied,
                 }
             )
+        if revision is not None:
+            asked = self._past(times[[e[0] for e in events].index("revision_requested")])
+            rows[Review][-1].update(
+                revision_requested_at=asked,
+                revision_requested_by_id=agent,
+                revision_request_channel="chat",
+                revision_outcome=revision,
+                revised_rating=rng.choice([4, 5, 5]) if revision == "revised" else None,
+                revised_at=self._past(asked + timedelta(days=1)) if revision == "revised" else None,
+            )
         rows[Case].append(
             {
                 "id": case_id,
@@ -356,7 +381,7 @@ class Command(BaseCommand):
                 "resolution_due": due,
                 "due_at": None if state == "closed" else due,
                 "closed_at": closed_at,
-                "customer_satisfied": (rng.random() < 0.85) if state == "closed" else None,
+                "customer_satisfied": satisfied,
                 "satisfaction_score": rng.randint(2, 5) if state == "closed" else None,
                 "compensation_cost": compensation,
                 "corrective_action": corrective,
