@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import StyledFormMixin
 from .models import (
+    Case,
     CaseSource,
     CaseState,
     Priority,
@@ -18,6 +19,7 @@ from .models import (
     VoucherStatus,
 )
 from .models.common import validate_plausible_year
+from .paging import COUNT_CAP
 from .people import case_workers
 from .queries.search import search
 
@@ -251,7 +253,7 @@ class ReviewFilter(django_filters.FilterSet):
         choices=YES_NO, method="filter_has_case", label=_("Has a case")
     )
     case_state = django_filters.ChoiceFilter(
-        choices=CaseState.choices, field_name="case_state", label=_("Case state")
+        choices=CaseState.choices, method="filter_case_state", label=_("Case state")
     )
     sku = django_filters.CharFilter(field_name="sku", lookup_expr="icontains", label=_("SKU"))
     posted_from = django_filters.DateFilter(
@@ -266,6 +268,25 @@ class ReviewFilter(django_filters.FilterSet):
 
     def filter_replied(self, queryset, name, value):
         return queryset.filter(replied=value == "yes") if value else queryset
+
+    def filter_case_state(self, queryset, name, value):
+        """The reviews whose latest case is in state ``value``. The inbox
+        walks its order testing each review's case, quick when many match;
+        when few do (a state like "cancelled"), that walk read every review
+        (1.2 s at 1M cases), so their cases are looked up first through the
+        index case_review_state, at most COUNT_CAP of them, and the inbox
+        is those reviews (by key)."""
+        if not value:
+            return queryset
+        queryset = queryset.filter(case_state=value)
+        reviews = list(
+            Case.objects.filter(state=value, review__isnull=False)
+            .order_by()
+            .values_list("review", flat=True)[: COUNT_CAP + 1]
+        )
+        if len(reviews) > COUNT_CAP:
+            return queryset
+        return queryset.filter(pk__in=sorted(set(reviews)))
 
     def filter_has_case(self, queryset, name, value):
         if not value:

@@ -323,6 +323,14 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
                 fields=["verified_at", "assignee", "customer_satisfied", "id"],
                 name="case_verified_at",
             ),
+            # The review inbox's "case state" filter: the reviews whose case
+            # is in a state, read from here when they are few (a state no
+            # review's case is in walked all 250k reviews at 1M cases: 1.2 s).
+            models.Index(
+                fields=["state", "review"],
+                name="case_review_state",
+                condition=Q(review__isnull=False),
+            ),
             # The root-cause report's counts and costs of a period (per cause,
             # per SKU, courier and supplier, per month) read from the index
             # alone: only cases whose cause is recorded, with every column the

@@ -86,6 +86,47 @@ def test_inbox_filters(client, agent, params, expected):
     assert set(listed(client.get(INBOX, params))) == expected
 
 
+def test_a_rare_case_state_is_looked_up_through_its_cases(client, agent, supervisor, monkeypatch):
+    """A case state few reviews' cases are in is looked up through the
+    cases first (the index case_review_state) and the inbox is those
+    reviews, by key; a common one is tested along the inbox's order. Both
+    list the reviews whose latest case is in that state."""
+    from .factories import CaseFactory
+
+    monkeypatch.setattr("complaints.filters.COUNT_CAP", 2)
+    now = timezone.now()
+    reviews = {name: ReviewFactory(external_id=name, rating=1, posted_at=now) for name in "abcde"}
+    for name in "abcd":
+        workflow.case_open_from_review(review=reviews[name], actor=None)
+    for name in "de":  # e: cancelled, then opened again
+        case = reviews[name].cases.first() or workflow.case_open_from_review(
+            review=reviews[name], actor=None
+        )
+        workflow.case_cancel(case=case, actor=supervisor, reason="重复")
+    CaseFactory(review=reviews["e"], order=None, customer=reviews["e"].customer)
+    client.force_login(agent)
+
+    def inbox_sql(state):
+        with CaptureQueriesContext(connection) as captured:
+            found = set(listed(client.get(INBOX, {"case_state": state})))
+        [sql] = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_review"')]
+        lookups = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_case"')]
+        return found, sql, lookups
+
+    common, walked, _lookups = inbox_sql("confirming")  # a, b, c and e's newer case: more than 2
+    assert common == {"a", "b", "c", "e"}
+    assert "= 'confirming'" in walked and '"complaints_review"."id" IN (' not in walked
+    rare, by_key, [lookup] = inbox_sql("cancelled")  # d, and e's older case
+    assert rare == {"d"}
+    keys = sorted([reviews["d"].pk, reviews["e"].pk])
+    assert f'"complaints_review"."id" IN ({keys[0]}, {keys[1]})' in by_key
+    if connection.vendor == "postgresql":
+        from .plans import plan_with_only
+
+        plan = plan_with_only("case_review_state", "complaints_case", lookup)
+        assert "Index Only Scan using case_review_state" in plan, plan
+
+
 def test_the_reply_window_clock_and_the_end_soon_flag(client, agent):
     MarketplaceSettings.objects.create(marketplace="taobao", reply_window_days=10)
     soon = ReviewFactory(rating=2, posted_at=timezone.now() - timedelta(days=8))
