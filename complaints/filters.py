@@ -1,6 +1,6 @@
 """django-filter FilterSets for the lists."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -39,6 +39,26 @@ SORT_CHOICES = [
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+class DayFilter(django_filters.DateFilter):
+    """A local day's bound on a datetime column, as a range the database
+    can read from the column's index: "from" is the day's first moment
+    (``>=``), "until" the next day's (``<``). ``__date__gte`` ran a
+    function on every row: a period no case is in among all cases at 1M
+    walked every case (1.6 s)."""
+
+    def __init__(self, *args, until=False, **kwargs):
+        self.until = until
+        kwargs.setdefault("widget", DateInput)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        day = value + timedelta(days=1) if self.until else value
+        moment = timezone.make_aware(datetime.combine(day, time.min))
+        return qs.filter(**{f"{self.field_name}__{'lt' if self.until else 'gte'}": moment})
 
 
 class FilterForm(StyledFormMixin, forms.Form):
@@ -87,24 +107,10 @@ class CaseFilter(django_filters.FilterSet):
     )
     customer = django_filters.CharFilter(method="filter_text", label=_("Customer"))
     order = django_filters.CharFilter(method="filter_text", label=_("Order number"))
-    created_from = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
-        label=_("Created from"),
-        widget=DateInput,
-    )
-    created_to = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
-        label=_("Created until"),
-        widget=DateInput,
-    )
-    due_from = django_filters.DateFilter(
-        field_name="due_at", lookup_expr="date__gte", label=_("Due from"), widget=DateInput
-    )
-    due_to = django_filters.DateFilter(
-        field_name="due_at", lookup_expr="date__lte", label=_("Due until"), widget=DateInput
-    )
+    created_from = DayFilter(field_name="created_at", label=_("Created from"))
+    created_to = DayFilter(field_name="created_at", until=True, label=_("Created until"))
+    due_from = DayFilter(field_name="due_at", label=_("Due from"))
+    due_to = DayFilter(field_name="due_at", until=True, label=_("Due until"))
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label=_("Overdue only"), widget=forms.CheckboxInput
     )
@@ -206,12 +212,8 @@ class VoucherFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=VoucherStatus.choices, label=_("Status"), distinct=False
     )
-    issued_from = django_filters.DateFilter(
-        field_name="issued_at", lookup_expr="date__gte", label=_("Issued from"), widget=DateInput
-    )
-    issued_to = django_filters.DateFilter(
-        field_name="issued_at", lookup_expr="date__lte", label=_("Issued until"), widget=DateInput
-    )
+    issued_from = DayFilter(field_name="issued_at", label=_("Issued from"))
+    issued_to = DayFilter(field_name="issued_at", until=True, label=_("Issued until"))
 
     class Meta:
         form = FilterForm
@@ -256,12 +258,8 @@ class ReviewFilter(django_filters.FilterSet):
         choices=CaseState.choices, method="filter_case_state", label=_("Case state")
     )
     sku = django_filters.CharFilter(field_name="sku", lookup_expr="icontains", label=_("SKU"))
-    posted_from = django_filters.DateFilter(
-        field_name="posted_at", lookup_expr="date__gte", label=_("Posted from"), widget=DateInput
-    )
-    posted_to = django_filters.DateFilter(
-        field_name="posted_at", lookup_expr="date__lte", label=_("Posted until"), widget=DateInput
-    )
+    posted_from = DayFilter(field_name="posted_at", label=_("Posted from"))
+    posted_to = DayFilter(field_name="posted_at", until=True, label=_("Posted until"))
 
     class Meta:
         form = FilterForm

@@ -20,7 +20,7 @@ from complaints.models import Case, RootCauseCategory
 from complaints.people import display_name
 
 from . import flows
-from .factories import CustomerFactory, OrderFactory, UserFactory
+from .factories import CaseFactory, CustomerFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -221,6 +221,43 @@ def test_the_customer_and_order_filters_are_searches(agent, spread, params, expe
     except EmptyResultSet:  # by key, and no key found
         sql = ""
     assert ("LIKE" not in sql) is by_key
+
+
+def test_a_day_is_a_range_of_moments_an_index_can_read(client, supervisor, customer):
+    """A list's "from" and "until" dates are local days, sent as a range of
+    moments on the column (``>=`` the day's first, ``<`` the next day's),
+    never a function of every row, which no index answers. Every date
+    filter of every list is such a day."""
+    late = timezone.make_aware(datetime(2026, 3, 9, 23, 59, 59))  # local time
+    midnight = timezone.make_aware(datetime(2026, 3, 10))
+    cases = {}
+    for name, moment in (("late", late), ("midnight", midnight)):
+        case = CaseFactory(customer=customer, summary=name)
+        Case.objects.filter(pk=case.pk).update(created_at=moment)
+        cases[name] = case
+    client.force_login(supervisor)
+
+    def listed(**params):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(queue_url("all", **params))
+        rows = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_case"')]
+        casts = ("AT TIME ZONE", "django_datetime_cast_date")  # PostgreSQL's, SQLite's
+        assert rows and not [sql for sql in rows if any(cast in sql for cast in casts)], rows
+        names = {case.number: name for name, case in cases.items()}
+        return {names[row["number"]] for row in response.context["page"]}
+
+    assert listed(created_to="2026-03-09") == {"late"}
+    assert listed(created_from="2026-03-10") == {"midnight"}
+    assert listed(created_from="2026-03-09", created_to="2026-03-10") == {"late", "midnight"}
+    assert listed(created_from="2026-03-11") == set()
+    from django_filters import DateFilter
+
+    from complaints.filters import CaseFilter, DayFilter, ReviewFilter, VoucherFilter
+
+    for filterset in (CaseFilter, ReviewFilter, VoucherFilter):
+        for name, field in filterset.base_filters.items():
+            if isinstance(field, DateFilter):
+                assert isinstance(field, DayFilter), f"{filterset.__name__}.{name}"
 
 
 def test_filter_by_category_group_includes_its_leaves(client, agent, spread):
