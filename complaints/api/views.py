@@ -48,6 +48,7 @@ from ..queries import (
     voucher_ledger,
 )
 from ..queries.reports import pareto, report_cases, top
+from ..queries.search import customers_with_buyer_id
 from ..steps import STEPS, STEPS_BY_NAME, available_steps, require_available
 from ..workflow._base import CaseChanged
 from . import permissions
@@ -597,7 +598,7 @@ class VoucherListView(generics.ListAPIView):
         vouchers = voucher_ledger().select_related("redemption_order", "voided_by")
         customer = self.request.query_params.get("customer", "").strip()
         if customer:
-            vouchers = vouchers.filter(customer__buyer_id=customer)
+            vouchers = vouchers.filter(customer__in=customers_with_buyer_id(customer))
         return vouchers
 
     @extend_schema(

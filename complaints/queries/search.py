@@ -81,3 +81,18 @@ def search(queryset, value: str, paths: list[str]) -> tuple[QuerySet, bool]:
     if len(found) > COUNT_CAP:
         return queryset.filter(anywhere), len(set(found)) > COUNT_CAP
     return queryset.filter(pk__in=sorted(set(found))), False
+
+
+def customers_with_buyer_id(buyer_id: str) -> list[int]:
+    """The keys of the customers called ``buyer_id`` in any marketplace. The
+    buyer id has no index of its own (the unique one starts with the
+    marketplace): its trigram index (0035) answers equality of the upper
+    case, and the exact id is checked on the few it finds. Read whole,
+    customers were 800k rows at 1M cases (44 ms for every lookup)."""
+    from ..models import Customer
+
+    return list(
+        Customer.objects.alias(upper=Upper("buyer_id"))
+        .filter(upper=Upper(Value(buyer_id)), buyer_id=buyer_id)
+        .values_list("pk", flat=True)
+    )

@@ -4,7 +4,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -430,6 +430,45 @@ def test_voucher_list_filters_by_customer_and_status(supervisor, agent, order):
     response = api.get("/api/vouchers/?status=bogus")
     assert response.status_code == 400
     assert api.get(f"/api/vouchers/{voucher.code.lower()}/").json()["code"] == voucher.code
+
+
+def test_the_voucher_list_finds_a_buyer_in_every_marketplace_exactly(supervisor, agent):
+    """``customer`` is the buyer id in any marketplace, exactly as written
+    (not another case of it), looked up through the buyer id's trigram
+    index: the buyer id has no other index of its own."""
+    from complaints.queries.search import customers_with_buyer_id
+
+    from .factories import CustomerFactory
+
+    made = {}
+    for marketplace, buyer in (("taobao", "Mei-Lin"), ("jd", "Mei-Lin"), ("tmall", "MEI-LIN")):
+        customer = CustomerFactory(marketplace=marketplace, buyer_id=buyer)
+        case, _offer = flows.verifying(agent, OrderFactory(customer=customer))
+        made[marketplace] = Voucher.objects.get(offer__case=case).code
+    api = client_for(supervisor)
+    listed = {row["code"] for row in api.get("/api/vouchers/?customer=Mei-Lin").json()["results"]}
+    assert listed == {made["taobao"], made["jd"]}
+    upper = api.get("/api/vouchers/?customer=MEI-LIN").json()["results"]
+    assert [row["code"] for row in upper] == [made["tmall"]]
+    assert api.get("/api/vouchers/?customer=Mei").json()["results"] == []
+    if connection.vendor != "postgresql":
+        return
+    with CaptureQueriesContext(connection) as captured:
+        customers_with_buyer_id("Mei-Lin")
+    [sql] = [q["sql"] for q in captured]
+    # The only other index holding the buyer id is the unique one, which
+    # PostgreSQL reads whole on a test's few rows: without it, and without a
+    # sequential scan, the trigram index answers.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "ALTER TABLE complaints_customer DROP CONSTRAINT customer_unique_buyer_per_marketplace"
+        )
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    assert "Bitmap Index Scan on customer_buyer_trgm" in plan, plan
 
 
 def test_the_voucher_list_pages_by_keyset_and_caps_its_count(supervisor, agent, monkeypatch):

@@ -127,6 +127,24 @@ def test_a_rare_case_state_is_looked_up_through_its_cases(client, agent, supervi
         assert "Index Only Scan using case_review_state" in plan, plan
 
 
+def test_has_a_case_is_asked_of_the_cases_not_of_each_reviews_latest_case(client, agent):
+    """ "Has a case" is a semi- or anti-join on the cases' review column, not
+    a test of the inbox's "latest case number" subquery for every review,
+    which PostgreSQL ran review by review (at 1M cases, negative reviews
+    without a case: 354 -> 155 ms)."""
+    reviews = [ReviewFactory(rating=1) for _ in range(3)]
+    workflow.case_open_from_review(review=reviews[0], actor=None)
+    client.force_login(agent)
+    for answer, expected in (("yes", reviews[:1]), ("no", reviews[1:])):
+        with CaptureQueriesContext(connection) as captured:
+            found = listed(client.get(INBOX, {"has_case": answer}))
+        assert set(found) == {review.external_id for review in expected}
+        [sql] = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_review"')]
+        where = sql[sql.index(" WHERE ") :]
+        assert ("NOT EXISTS" in where) == (answer == "no") and "EXISTS" in where, where
+        assert "IS NULL" not in where.replace('"replied_at" IS NULL', ""), where
+
+
 def test_the_reply_window_clock_and_the_end_soon_flag(client, agent):
     MarketplaceSettings.objects.create(marketplace="taobao", reply_window_days=10)
     soon = ReviewFactory(rating=2, posted_at=timezone.now() - timedelta(days=8))
