@@ -201,7 +201,16 @@ def test_generate_data_fills_a_realistic_shop(client):
     from complaints.models import ReviewReply, Voucher
 
     reviews = Review.objects.filter(cases__in=cases).count()
-    assert 0.6 < ReviewReply.objects.filter(status="published").count() / reviews < 0.95
+    published = ReviewReply.objects.filter(status="published")
+    assert 0.6 < published.filter(review__cases__in=cases).count() / reviews < 0.95
+    # As many content reviews (four or five stars, no case), a few thanked.
+    content = Review.objects.filter(cases__isnull=True)
+    assert content.count() == 400 and set(content.values_list("rating", flat=True)) == {4, 5}
+    assert 0.03 < published.filter(review__in=content).count() / 400 < 0.2
+    assert (
+        content.filter(replied_at__isnull=False).count()
+        == published.filter(review__in=content).count()
+    )
     fates = dict(Voucher.objects.values_list("status").annotate(n=Count("id")).order_by())
     assert set(fates) == {"issued", "redeemed", "expired", "void"}, fates
     assert 0.35 < fates["redeemed"] / sum(fates.values()) < 0.6

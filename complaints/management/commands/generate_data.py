@@ -3,7 +3,8 @@
     python manage.py generate_data --cases 1000000
 
 Writes customers (some complain repeatedly), orders with items, reviews for
-the cases that came from one (most answered with a published reply), and
+the cases that came from one (most answered with a published reply), one
+content review of four or five stars per case that opened no case, and
 cases across the routine: 80% closed, the rest spread over the open states,
 each with the events of the steps it went through (about ten per closed
 case), its offer, voucher and contacts. Vouchers live on after issue: about
@@ -50,6 +51,7 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙"
 GIVEN_NAMES = ["小明", "丽", "伟", "芳", "静", "磊", "晓燕", "军", "婷", "强"]
 SUPPLIERS = ["杭州织造", "广州棉品", "东莞牛仔厂", "宁波毛纺", "桐乡针织"]
 CORRECTIVE = ["更换包装供应商", "更新商品色卡照片", "调整尺码表", "与快递协商赔付流程"]
+PRAISE = ["质量很好，颜色和图片一样", "物流很快，包装完好", "尺码合适，穿着舒服", "客服态度好", ""]
 SUMMARIES = ["颜色与图片不符", "尺码偏小", "快递太慢", "包裹破损", "少发配件", "质量问题"]
 # The routine's steps: (transition, from, to). A case in state S went through
 # the steps up to S; closed cases through all of them.
@@ -284,8 +286,45 @@ class Command(BaseCommand):
                 )
             self._case(loader, rows, first + n, opened, state, agent, customer_id, order_id,
                        review_id, courier, sku, source)  # fmt: skip
+            self._happy_review(loader, rows, first + n, customer_id)
         for model in MODELS:
             loader.write(model, rows[model])
+
+    def _happy_review(self, loader, rows, n, customer_id):
+        """A review of four or five stars that opened no case, one per case:
+        most of a shop's reviews are content, and the inbox lists them all
+        after the ones waiting for a reply. Their orders are not among the
+        generated ones (those are the complaints'); one in ten is thanked."""
+        rng = self.rng
+        review_id = loader.new_id(Review)
+        posted = self.now - timedelta(minutes=rng.randint(60, self.options["days"] * 1440))
+        replied = None
+        if rng.random() < 0.1:
+            replied = self._past(posted + timedelta(minutes=rng.randint(30, 2880)))
+            rows[ReviewReply].append(
+                {
+                    "id": loader.new_id(ReviewReply),
+                    "review_id": review_id,
+                    "text": "感谢您的好评，欢迎再次光临！",
+                    "status": "published",
+                    "author_id": rng.choices(self.agents, self.weights)[0],
+                    "published_at": replied,
+                    "updated_at": replied,
+                }
+            )
+        rows[Review].append(
+            {
+                "id": review_id,
+                "marketplace": "taobao",
+                "external_id": f"BP{n:09d}",
+                "customer_id": customer_id,
+                "sku": rng.choice(SKUS),
+                "rating": rng.choice([4, 5, 5, 5]),
+                "text": rng.choice(PRAISE),
+                "posted_at": posted,
+                "replied_at": replied,
+            }
+        )
 
     def _case(self, loader, rows, n, opened, state, agent, customer_id, order_id, review_id,
               courier, sku, source):  # fmt: skip
