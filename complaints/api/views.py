@@ -3,6 +3,7 @@
 are mapped in ``errors.exception_handler``."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -597,6 +598,10 @@ class VoucherListView(generics.ListAPIView):
     def get_queryset(self):
         vouchers = voucher_ledger().select_related("redemption_order", "voided_by")
         customer = self.request.query_params.get("customer", "").strip()
+        if "\x00" in customer:  # PostgreSQL cannot compare it: refused like a form field
+            raise serializers.ValidationError(
+                {"customer": [ProhibitNullCharactersValidator.message]}
+            )
         if customer:
             vouchers = vouchers.filter(customer__in=customers_with_buyer_id(customer))
         return vouchers

@@ -451,6 +451,8 @@ def test_the_voucher_list_finds_a_buyer_in_every_marketplace_exactly(supervisor,
     upper = api.get("/api/vouchers/?customer=MEI-LIN").json()["results"]
     assert [row["code"] for row in upper] == [made["tmall"]]
     assert api.get("/api/vouchers/?customer=Mei").json()["results"] == []
+    refused = api.get("/api/vouchers/?customer=Mei%00Lin")  # PostgreSQL cannot compare a NUL
+    assert refused.status_code == 400 and "customer" in refused.json()["errors"]
     if connection.vendor != "postgresql":
         return
     with CaptureQueriesContext(connection) as captured:
