@@ -267,24 +267,35 @@ class ReviewFilter(django_filters.FilterSet):
     def filter_replied(self, queryset, name, value):
         return queryset.filter(replied=value == "yes") if value else queryset
 
+    # The filters that ask about the reviews' cases. The inbox walks its
+    # order testing each review, quick when many match; when few do, it
+    # walked every review (at 1M cases, 1.25M reviews: five-star reviews
+    # with a case 3.1 s, negative ones without 1.3 s, a state no review's
+    # case is in 4.2 s). So the reviews these keep are first looked up in
+    # no order, at most COUNT_CAP + 1 of them, as joins on the cases'
+    # review column (which PostgreSQL can hash); when no more than COUNT_CAP
+    # are found, the inbox is those reviews, by key.
+    CASE_FILTERS = ("has_case", "case_state")
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        state = self.form.cleaned_data.get("case_state")
+        if not any(self.form.cleaned_data.get(name) for name in self.CASE_FILTERS):
+            return queryset
+        found = list(queryset.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1])
+        if len(found) <= COUNT_CAP:
+            queryset = queryset.filter(pk__in=sorted(found))
+        # The state of the review's latest case (a review may have had
+        # several): tested on the rows found, or along the walk.
+        return queryset.filter(case_state=state) if state else queryset
+
     def filter_case_state(self, queryset, name, value):
-        """The reviews whose latest case is in state ``value``. The inbox
-        walks its order testing each review's case, quick when many match;
-        when few do (a state like "cancelled"), that walk read every review
-        (1.2 s at 1M cases), so their cases are looked up first through the
-        index case_review_state, at most COUNT_CAP of them, and the inbox
-        is those reviews (by key)."""
+        """The reviews with a case in state ``value``, as a semi-join on the
+        index case_review_state: a superset, narrowed to the reviews whose
+        latest case is in that state by ``filter_queryset``."""
         if not value:
             return queryset
-        queryset = queryset.filter(case_state=value)
-        reviews = list(
-            Case.objects.filter(state=value, review__isnull=False)
-            .order_by()
-            .values_list("review", flat=True)[: COUNT_CAP + 1]
-        )
-        if len(reviews) > COUNT_CAP:
-            return queryset
-        return queryset.filter(pk__in=sorted(set(reviews)))
+        return queryset.filter(Exists(Case.objects.filter(review=OuterRef("pk"), state=value)))
 
     def filter_has_case(self, queryset, name, value):
         """Whether any case was opened for the review, as a semi- or anti-join

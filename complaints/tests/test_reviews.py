@@ -86,16 +86,21 @@ def test_inbox_filters(client, agent, params, expected):
     assert set(listed(client.get(INBOX, params))) == expected
 
 
-def test_a_rare_case_state_is_looked_up_through_its_cases(client, agent, supervisor, monkeypatch):
-    """A case state few reviews' cases are in is looked up through the
-    cases first (the index case_review_state) and the inbox is those
-    reviews, by key; a common one is tested along the inbox's order. Both
-    list the reviews whose latest case is in that state."""
+def test_the_case_filters_look_their_reviews_up_first_when_few_match(
+    client, agent, supervisor, monkeypatch
+):
+    """The inbox's filters on the reviews' cases ("has a case", "case
+    state") first look up, in no order, the reviews they keep, at most
+    COUNT_CAP + 1, as joins on the cases (case_review_state for a state);
+    when no more than COUNT_CAP match, the inbox is those reviews by key,
+    else it walks its order. Either way a state lists the reviews whose
+    latest case is in it."""
     from .factories import CaseFactory
 
     monkeypatch.setattr("complaints.filters.COUNT_CAP", 2)
     now = timezone.now()
     reviews = {name: ReviewFactory(external_id=name, rating=1, posted_at=now) for name in "abcde"}
+    reviews["f"] = ReviewFactory(external_id="f", rating=5, posted_at=now)
     for name in "abcd":
         workflow.case_open_from_review(review=reviews[name], actor=None)
     for name in "de":  # e: cancelled, then opened again
@@ -106,25 +111,28 @@ def test_a_rare_case_state_is_looked_up_through_its_cases(client, agent, supervi
     CaseFactory(review=reviews["e"], order=None, customer=reviews["e"].customer)
     client.force_login(agent)
 
-    def inbox_sql(state):
+    def inbox(**params):
         with CaptureQueriesContext(connection) as captured:
-            found = set(listed(client.get(INBOX, {"case_state": state})))
-        [sql] = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_review"')]
-        lookups = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_case"')]
-        return found, sql, lookups
+            found = set(listed(client.get(INBOX, params)))
+        sent = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_review"')]
+        return found, sent
 
-    common, walked, _lookups = inbox_sql("confirming")  # a, b, c and e's newer case: more than 2
+    common, (probe, walked) = inbox(case_state="confirming")  # a, b, c, e: more than 2
     assert common == {"a", "b", "c", "e"}
+    assert "EXISTS" in probe and "LIMIT 3" in probe and "ORDER BY" not in probe
     assert "= 'confirming'" in walked and '"complaints_review"."id" IN (' not in walked
-    rare, by_key, [lookup] = inbox_sql("cancelled")  # d, and e's older case
+    rare, (probe, by_key) = inbox(case_state="cancelled")  # d, and e's older case
     assert rare == {"d"}
     keys = sorted([reviews["d"].pk, reviews["e"].pk])
-    assert f'"complaints_review"."id" IN ({keys[0]}, {keys[1]})' in by_key
+    assert f'"complaints_review"."id" IN ({keys[0]}, {keys[1]})' in by_key, by_key
+    assert inbox(has_case="no") == ({"f"}, inbox(has_case="no")[1])
+    assert inbox(has_case="yes", rating=["5"])[0] == set()  # none found: no page to ask
+    assert inbox(rating=["5"])[0] == {"f"} and len(inbox(rating=["5"])[1]) == 1  # no probe
     if connection.vendor == "postgresql":
         from .plans import plan_with_only
 
-        plan = plan_with_only("case_review_state", "complaints_case", lookup)
-        assert "Index Only Scan using case_review_state" in plan, plan
+        plan = plan_with_only("case_review_state", "complaints_case", probe)
+        assert "case_review_state" in plan, plan
 
 
 def test_has_a_case_is_asked_of_the_cases_not_of_each_reviews_latest_case(client, agent):
@@ -139,10 +147,12 @@ def test_has_a_case_is_asked_of_the_cases_not_of_each_reviews_latest_case(client
         with CaptureQueriesContext(connection) as captured:
             found = listed(client.get(INBOX, {"has_case": answer}))
         assert set(found) == {review.external_id for review in expected}
-        [sql] = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_review"')]
-        where = sql[sql.index(" WHERE ") :]
-        assert ("NOT EXISTS" in where) == (answer == "no") and "EXISTS" in where, where
-        assert "IS NULL" not in where.replace('"replied_at" IS NULL', ""), where
+        sent = [q["sql"] for q in captured if q["sql"].startswith('SELECT "complaints_review"')]
+        assert len(sent) == 2  # the reviews looked up, then their page
+        for sql in sent:
+            where = sql[sql.index(" WHERE ") :]
+            assert ("NOT EXISTS" in where) == (answer == "no") and "EXISTS" in where, where
+            assert "IS NULL" not in where.replace('"replied_at" IS NULL', ""), where
 
 
 def test_the_reply_window_clock_and_the_end_soon_flag(client, agent):
