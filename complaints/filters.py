@@ -282,7 +282,10 @@ class ReviewFilter(django_filters.FilterSet):
         state = self.form.cleaned_data.get("case_state")
         if not any(self.form.cleaned_data.get(name) for name in self.CASE_FILTERS):
             return queryset
-        found = list(queryset.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1])
+        probe = queryset.order_by()
+        if state:  # a superset: the reviews with any case in that state
+            probe = probe.filter(Exists(Case.objects.filter(review=OuterRef("pk"), state=state)))
+        found = list(probe.values_list("pk", flat=True)[: COUNT_CAP + 1])
         if len(found) <= COUNT_CAP:
             queryset = queryset.filter(pk__in=sorted(found))
         # The state of the review's latest case (a review may have had
@@ -290,12 +293,8 @@ class ReviewFilter(django_filters.FilterSet):
         return queryset.filter(case_state=state) if state else queryset
 
     def filter_case_state(self, queryset, name, value):
-        """The reviews with a case in state ``value``, as a semi-join on the
-        index case_review_state: a superset, narrowed to the reviews whose
-        latest case is in that state by ``filter_queryset``."""
-        if not value:
-            return queryset
-        return queryset.filter(Exists(Case.objects.filter(review=OuterRef("pk"), state=value)))
+        """Applied by ``filter_queryset``, after the other filters."""
+        return queryset
 
     def filter_has_case(self, queryset, name, value):
         """Whether any case was opened for the review, as a semi- or anti-join
