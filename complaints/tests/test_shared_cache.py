@@ -101,3 +101,44 @@ def test_the_whole_ledgers_money_is_counted_once_a_minute(
         later = client.get(LEDGER)
     assert later.context["totals"].issued_value == Decimal("25")
     assert later.context["totals"].count == 2
+
+
+def test_a_stale_count_is_counted_again_by_one_caller_while_the_others_see_the_old_one():
+    """Past its minute a count is counted again by the caller that claims
+    the recount; whoever asks meanwhile (another process: the claim is in
+    the shared cache) is shown the older count and its time, not made to
+    count too. With no count kept at all, a caller counts whatever the
+    claim says, and a count that failed leaves no claim behind."""
+    from complaints.queries.shared import KEPT_STALE, shared_count
+
+    counted = []
+
+    def count():
+        counted.append(timezone.now())
+        return len(counted)
+
+    def ask():
+        return shared_count("test-count", count, int)
+
+    cache.delete_many(["test-count", "test-count:recount"])
+    first, at = ask()
+    assert (first, len(counted)) == (1, 1) and ask() == (1, at)
+    with time_machine.travel(timezone.now() + timedelta(seconds=SHARED_SECONDS + 1)):
+        assert cache.add("test-count:recount", True)  # another process is counting
+        assert ask() == (1, at) and len(counted) == 1
+        cache.delete("test-count:recount")  # it finished without writing (or failed)
+        second, later = ask()
+        assert (second, len(counted)) == (2, 2) and later > at
+        assert ask() == (2, later) and cache.add("test-count:recount", True)  # released
+    with time_machine.travel(timezone.now() + timedelta(seconds=SHARED_SECONDS * KEPT_STALE + 5)):
+        assert ask()[0] == 3  # nothing kept: counted, though a claim is held
+
+    def broken():
+        raise RuntimeError("the database went away")
+
+    cache.delete_many(["test-count", "test-count:recount"])
+    ask()
+    with time_machine.travel(timezone.now() + timedelta(seconds=SHARED_SECONDS + 1)):
+        with pytest.raises(RuntimeError):
+            shared_count("test-count", broken, int)
+        assert cache.add("test-count:recount", True)  # the failed claim was let go
