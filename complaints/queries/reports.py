@@ -182,14 +182,20 @@ def open_corrective_actions(cases: QuerySet, *, limit: int = 50) -> list:
     )
 
 
+def start_of_day(day):
+    """The first moment of the local ``day`` (the current time zone's)."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def day_range(field: str, start, end) -> dict:
     """Return filters for ``field`` within the local days [start, end], as a
     datetime range the database can use an index for (``__date`` would run a
     function on every row)."""
-    from datetime import datetime, time, timedelta
-
-    from django.utils import timezone
-
-    first = timezone.make_aware(datetime.combine(start, time.min))
-    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
-    return {f"{field}__gte": first, f"{field}__lt": after}
+    return {
+        f"{field}__gte": start_of_day(start),
+        f"{field}__lt": start_of_day(end + timedelta(days=1)),
+    }
