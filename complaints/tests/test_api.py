@@ -503,6 +503,22 @@ def test_the_voucher_list_pages_by_keyset_and_caps_its_count(supervisor, agent, 
     assert counts and all("LIMIT 4" in sql for sql in counts), counts
 
 
+def test_the_voucher_list_sends_as_many_queries_for_many_vouchers(
+    supervisor, agent, django_assert_num_queries
+):
+    """A page of the ledger's API costs the same queries for 1 voucher or
+    25: the customer, case, order and voider come joined, not one by one."""
+    api = client_for(supervisor)
+    flows.verifying(agent, OrderFactory())
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get("/api/vouchers/").json()["results"]) == 1
+    for _ in range(4):
+        flows.verifying(agent, OrderFactory())
+    with django_assert_num_queries(len(one)):
+        assert len(api.get("/api/vouchers/").json()["results"]) == 5
+    assert len(one) <= 5, [q["sql"][:80] for q in one]  # the user, the page, its count
+
+
 def test_root_cause_report(agent, supervisor, order):
     flows.closed(agent, order)
     api = client_for(supervisor)
