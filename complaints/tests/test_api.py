@@ -495,6 +495,11 @@ def test_the_voucher_list_pages_by_keyset_and_caps_its_count(supervisor, agent, 
     assert seen == newest_first
     back = api.get(body["previous"]).json()
     assert [row["code"] for row in back["results"]] == newest_first[2:4]
+    # A cursor or page size that does not parse is the first page, not an error.
+    for junk in ("cursor=n:garbage", "cursor=%00", "page_size=abc", "page=7"):
+        response = api.get(f"/api/vouchers/?{junk}")
+        assert response.status_code == 200, junk
+        assert [row["code"] for row in response.json()["results"]] == newest_first[:5], junk
     monkeypatch.setattr(paging, "COUNT_CAP", 3)
     with CaptureQueriesContext(connection) as captured:
         capped = api.get("/api/vouchers/").json()

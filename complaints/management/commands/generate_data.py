@@ -11,8 +11,8 @@ case), its offer, voucher and contacts. Vouchers live on after issue: about
 half redeemed, a few voided, the rest expired once past their date or still
 outstanding. One closed case in ten records a corrective action, most of
 them done. Most satisfied reviewers were asked to revise their review, and
-about half of those did. The load is skewed across --agents agents (a few carry much more
-than others).
+about half of those did. The load is skewed across --agents agents (a few
+carry much more than others).
 
 Rows are written in batches with explicit ids: PostgreSQL gets them through
 COPY (psycopg), other databases through bulk inserts. The rows are plausible
