@@ -238,6 +238,18 @@ class VoucherFilter(django_filters.FilterSet):
         )
         return queryset
 
+    def only_statuses(self) -> list[str] | None:
+        """The statuses the ledger is narrowed to when nothing else narrows
+        it (empty: the whole ledger), whose money the shared count holds
+        (queries.shared_ledger_summary); None when anything else narrows it."""
+        if not self.is_bound:
+            return []
+        if not self.is_valid():
+            return None
+        if any(value for name, value in self.form.cleaned_data.items() if name != "status"):
+            return None
+        return list(self.form.cleaned_data.get("status") or [])
+
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 

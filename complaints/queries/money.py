@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Count,
     DateTimeField,
     DecimalField,
+    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
@@ -90,25 +92,77 @@ def ledger_summary(
 
 
 def ledger_money(
-    vouchers: QuerySet, *, whole: bool
+    vouchers: QuerySet, *, shared_statuses: list[str] | None
 ) -> tuple[tuple[LedgerTotals, list[dict]], datetime | None]:
-    """The money of the ledger's list and when it was counted: the whole
-    ledger's is shared for a minute (``shared_ledger_summary``); a filtered
-    part is counted now (None: no time to show)."""
-    if whole:
-        return shared_ledger_summary()
-    return ledger_summary(vouchers), None
+    """The money of the ledger's list and when it was counted. The whole
+    ledger (``shared_statuses`` empty) or the whole of some statuses is
+    taken from the shared count (``shared_ledger_summary``); a list
+    narrowed otherwise (None) is counted now (no time to show)."""
+    if shared_statuses is None:
+        return ledger_summary(vouchers), None
+    return shared_ledger_summary(shared_statuses)
 
 
-def shared_ledger_summary() -> tuple[tuple[LedgerTotals, list[dict]], datetime]:
-    """The whole ledger's money (``ledger_summary`` of every voucher) and
-    when it was counted: one pass over every voucher (260 ms at 1M cases),
-    so it is counted once a minute and shared by everyone meanwhile."""
+def shared_ledger_summary(
+    statuses: list[str] | tuple = (),
+) -> tuple[tuple[LedgerTotals, list[dict]], datetime]:
+    """The money of every voucher, or of every voucher in ``statuses``, and
+    when it was counted. Counting means one pass over every voucher (260 ms
+    at 1M cases; "redeemed" alone 190 ms), so it is counted once a minute,
+    per month, status and whether an issued voucher has lapsed, and shared
+    by everyone meanwhile: each status filter is summed from those rows."""
     return shared_count(
-        "voucher-ledger-summary",
-        lambda: _ledger_months(voucher_ledger(), timezone.now()),
-        lambda months: (_ledger_totals(months), months),
+        "voucher-ledger-by-status",
+        lambda: _ledger_parts(timezone.now()),
+        lambda parts: _months_of_parts(parts, set(statuses)),
     )
+
+
+def _ledger_parts(now: datetime) -> list[dict]:
+    """Every voucher's count and value per month of issue, status and (for
+    issued ones) whether it is past its validity at ``now``."""
+    zero = Decimal("0")
+    return list(
+        Voucher.objects.order_by()
+        .annotate(
+            month=TruncMonth("issued_at"),
+            lapsed=ExpressionWrapper(lapsed_q(now), output_field=BooleanField()),
+        )
+        .values("month", "status", "lapsed")
+        .annotate(count=Count("id"), value=Coalesce(Sum("value"), zero))
+    )
+
+
+def _months_of_parts(parts: list[dict], statuses: set[str]) -> tuple[LedgerTotals, list[dict]]:
+    """``ledger_summary``'s totals and months, from ``_ledger_parts``' rows
+    of ``statuses`` (all when empty)."""
+    zero = Decimal("0")
+    months: dict[datetime, dict] = {}
+    for part in parts:
+        status = part["status"]
+        if statuses and status not in statuses:
+            continue
+        month = months.setdefault(
+            part["month"],
+            {
+                "month": part["month"],
+                "count": 0,
+                **dict.fromkeys(("issued", "redeemed", "outstanding", "expired", "void"), zero),
+            },
+        )
+        value = part["value"]
+        month["count"] += part["count"]
+        month["issued"] += value
+        if status == VoucherStatus.REDEEMED:
+            month["redeemed"] += value
+        elif status == VoucherStatus.VOID:
+            month["void"] += value
+        elif status == VoucherStatus.EXPIRED or part["lapsed"]:
+            month["expired"] += value
+        elif status == VoucherStatus.ISSUED:
+            month["outstanding"] += value
+    ordered = sorted(months.values(), key=lambda m: m["month"], reverse=True)
+    return _ledger_totals(ordered), ordered
 
 
 def _ledger_months(vouchers: QuerySet, now: datetime) -> list[dict]:

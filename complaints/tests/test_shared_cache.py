@@ -93,8 +93,12 @@ def test_the_whole_ledgers_money_is_counted_once_a_minute(
     assert len(again) == len(first) - 1  # the money is not counted again
     assert page.context["totals"].issued_value == Decimal("20")
     assert [v.value for v in page.context["page"]] == [Decimal("5"), Decimal("20")]  # rows: live
-    # A filter counts its part at once, and says nothing of a minute.
-    part = client.get(LEDGER, {"status": ["issued"]})
+    # A status is summed from the same count; a period counts its part at
+    # once, and says nothing of a minute.
+    status = client.get(LEDGER, {"status": ["issued"]})
+    assert status.context["totals"].issued_value == Decimal("20")
+    assert 'id="ledger-counted"' in status.content.decode()
+    part = client.get(LEDGER, {"status": ["issued"], "issued_from": "2020-01-01"})
     assert part.context["totals"].issued_value == Decimal("25")
     assert 'id="ledger-counted"' not in part.content.decode()
     with time_machine.travel(timezone.now() + timedelta(seconds=SHARED_SECONDS + 1)):

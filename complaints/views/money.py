@@ -33,7 +33,9 @@ def ledger(request):
     # would sum most of the ledger across three tables; the page says so.
     totals = months = counted_at = None
     if not filterset.searched_beyond_cap:
-        (totals, months), counted_at = ledger_money(vouchers, whole=not query)
+        (totals, months), counted_at = ledger_money(
+            vouchers, shared_statuses=filterset.only_statuses()
+        )
     page = keyset_page(
         vouchers,
         LEDGER_SORT,
