@@ -24,6 +24,8 @@ from django.db.models import F, Func, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
+from casetracker.database import planned_each_time
+
 from .sql import Literal
 
 COUNT_CAP = 1000
@@ -173,7 +175,8 @@ def keyset_page(queryset, sort: Sort, *, after=None, before=None, size=25) -> Ke
         later = ">" if not sort.descending else "<"
         earlier = "<" if later == ">" else ">"
         rows = rows.filter(RowCompare(names, key, fields, earlier if backwards else later))
-    items = list(rows[: size + 1])
+    with planned_each_time(rows.db):  # planned for its filters' values
+        items = list(rows[: size + 1])
     more = len(items) > size
     items = items[:size]
     if backwards:
@@ -197,7 +200,8 @@ def capped_count(queryset, cap=None, *, known_beyond=False) -> tuple[int, bool]:
     cap = cap or COUNT_CAP
     if known_beyond:
         return cap, True
-    count = queryset.order_by()[: cap + 1].count()
+    with planned_each_time(queryset.db):  # planned for its filters' values
+        count = queryset.order_by()[: cap + 1].count()
     return min(count, cap), count > cap
 
 
