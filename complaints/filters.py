@@ -4,12 +4,14 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import DateTimeField, Exists, F, OuterRef
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .forms import StyledFormMixin
 from .models import (
+    OPEN_STATES,
     Case,
     CaseSource,
     CaseState,
@@ -19,10 +21,13 @@ from .models import (
     VoucherStatus,
 )
 from .models.common import validate_plausible_year
-from .paging import COUNT_CAP
+from .paging import COUNT_CAP, FAR_FUTURE, due_key, priority_key
 from .people import case_workers
 from .queries.reports import start_of_day
 from .queries.search import search
+from .sql import Literal
+
+FAR_FUTURE_KEY = Literal(FAR_FUTURE, output_field=DateTimeField())  # paging.due_key's
 
 SORTS = {
     "due": (F("due_at").asc(nulls_last=True), "-priority", "created_at"),
@@ -87,10 +92,10 @@ class CaseFilter(django_filters.FilterSet):
     # distinct=False: these filter the case's own columns, so no row repeats,
     # and a SELECT DISTINCT would keep the queue from reading its index in order.
     state = django_filters.MultipleChoiceFilter(
-        choices=CaseState.choices, label=_("State"), distinct=False
+        choices=CaseState.choices, method="filter_state", label=_("State"), distinct=False
     )
     priority = django_filters.MultipleChoiceFilter(
-        choices=Priority.choices, label=_("Priority"), distinct=False
+        choices=Priority.choices, method="filter_priority", label=_("Priority"), distinct=False
     )
     category = django_filters.ModelChoiceFilter(
         queryset=RootCauseCategory.objects.select_related("parent"),
@@ -136,6 +141,16 @@ class CaseFilter(django_filters.FilterSet):
         "q": ["number", "summary", "customer__buyer_id", "order__number"],
     }
 
+    def __init__(self, *args, open_only=False, **kwargs):
+        """``open_only``: a queue of open cases, whose state filter offers
+        the open states alone (a closed state there matched nothing, after
+        walking every open case to find so)."""
+        super().__init__(*args, **kwargs)
+        if open_only:
+            self.filters["state"].extra["choices"] = [
+                (value, label) for value, label in CaseState.choices if value in OPEN_STATES
+            ]
+
     def filter_queryset(self, queryset):
         """Every other filter first, the searches last, the search box the
         very last: each looks the list's own rows up, so what the last one
@@ -151,12 +166,36 @@ class CaseFilter(django_filters.FilterSet):
         queryset, self.searched_beyond_cap = search(queryset, value, self.TEXT_PATHS[name])
         return queryset
 
+    # The two filters below also tell the database what the queues' order
+    # keys are for the rows they keep (paging.CASE_SORTS), so that it reads
+    # the order's index from where those rows are: the rows a filter keeps
+    # may all lie far down the order, and walking to them, row by row,
+    # took up to a second at 1M cases.
+
+    def filter_state(self, queryset, name, value):
+        """A case that is not open has no deadline (the constraint
+        case_closed_has_no_deadline), so its due key is the far future: said
+        in the SQL, the closed cases among all in due order are read from
+        where they start, not after every open case (at 1M: 256 -> 15 ms)."""
+        queryset = queryset.filter(state__in=value)
+        if not set(value) & set(OPEN_STATES):
+            queryset = queryset.filter(Exact(due_key(), FAR_FUTURE_KEY))
+        return queryset
+
+    def filter_priority(self, queryset, name, value):
+        """One priority is compared as the priority sort key, which is then
+        fixed: a queue by priority reads its index from that priority on,
+        not past every higher one (low priority among all cases at 1M:
+        977 -> 15 ms). Several stay a plain list of priorities."""
+        if len(value) == 1:
+            return queryset.filter(Exact(priority_key(), Literal(-int(value[0]))))
+        return queryset.filter(priority__in=value)
+
     def filter_category(self, queryset, name, value):
-        # A group stands for its leaves too.
-        return queryset.filter(Q(category=value) | Q(category__parent=value))
+        return queryset.filter(category__in=value.keys_covered())  # a group: its leaves too
 
     def filter_root_cause(self, queryset, name, value):
-        return queryset.filter(Q(root_cause=value) | Q(root_cause__parent=value))
+        return queryset.filter(root_cause__in=value.keys_covered())
 
     def filter_overdue(self, queryset, name, value):
         if not value:

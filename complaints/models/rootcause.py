@@ -59,6 +59,18 @@ class RootCauseCategory(models.Model):
     def group(self):
         return self.parent if self.parent_id else self
 
+    def keys_covered(self) -> list[int]:
+        """Its own key and its leaves' (a group stands for its leaves): what
+        a filter on it asks for, as a list of keys the database estimates
+        from its statistics and reads through the case's key index. As a
+        join ("this one, or its parent is this one") PostgreSQL could do
+        neither, and walked the queue's order: a root cause among the open
+        cases at 1M took 560 ms, for none."""
+        if self.parent_id:  # a leaf has no leaves (clean)
+            return [self.pk]
+        children = RootCauseCategory.objects.filter(parent=self.pk).values_list("pk", flat=True)
+        return [self.pk, *children]
+
     def clean(self):
         from django.core.exceptions import ValidationError
 

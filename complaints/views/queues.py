@@ -40,7 +40,9 @@ def queue(request, name):
         raise PermissionDenied
     data = request.GET.copy()
     data.setdefault("sort", "due")
-    filterset = CaseFilter(data, queryset=case_queue(name, user=request.user))
+    filterset = CaseFilter(
+        data, queryset=case_queue(name, user=request.user), open_only=name != "all"
+    )
     if name in ("mine", "unassigned"):  # the assignee is given: no list of everyone
         filterset.filters.pop("assignee")
     cases = filterset.qs
