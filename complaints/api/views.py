@@ -238,6 +238,12 @@ class KeptFilterBackend(DjangoFilterBackend):
         view.filterset = super().get_filterset(request, queryset, view)
         return view.filterset
 
+    def get_filterset_kwargs(self, request, queryset, view):
+        """django-filter's, and what the view adds (``filterset_options``)."""
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        options = getattr(view, "filterset_options", None)
+        return kwargs | options() if options else kwargs
+
 
 class CasePages(KeysetPages):
     """The case list's pages, in the order ``sort`` names (due by default)."""
@@ -275,7 +281,13 @@ class CaseListView(generics.GenericAPIView):
             )
         if not may_list_queue(queue, user):
             raise PermissionDenied(_("Only supervisors list the whole team's cases."))
+        self.queue = queue
         return case_queue(queue, user=user)
+
+    def filterset_options(self):
+        """A queue of open cases filters by the open states alone (as the
+        queue pages do: CaseFilter's ``open_only``)."""
+        return {"open_only": getattr(self, "queue", "all") != "all"}
 
     @extend_schema(
         parameters=[

@@ -552,6 +552,12 @@ def test_case_list_filters_and_queues(agent, agent2, supervisor, order):
     assert sup.get("/api/cases/?state=confirming&priority=2").json()["count"] == 2
     assert sup.get("/api/cases/?state=nonsense").status_code == 400
     assert sup.get("/api/cases/?queue=nonsense").status_code == 400
+    # A queue of open cases filters by the open states alone, as its page does.
+    workflow.case_cancel(case=mine, actor=supervisor, reason="重复工单")
+    assert sup.get("/api/cases/?state=cancelled").json()["count"] == 1
+    refused = sup.get("/api/cases/?queue=open&state=cancelled")
+    assert refused.status_code == 400 and "state" in refused.json()["errors"], refused.json()
+    assert client_for(agent).get("/api/cases/?state=cancelled").status_code == 400  # "mine"
 
 
 def test_case_list_pages_by_cursor_with_a_capped_count(agent, supervisor, monkeypatch):
