@@ -21,6 +21,8 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
+from casetracker.database import set_locally
+
 from ..models import ApprovalStatus, Case, CaseState, Offer, RevisionOutcome
 from ..people import display_name
 from .reports import day_range
@@ -117,10 +119,14 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
         if in_sql
         else {}
     )
-    per_agent = {
-        row["assignee"]: row
-        for row in cases.values("assignee").annotate(**counts, **percentiles).order_by()
-    }
+    # Each case's review is looked up by its key. PostgreSQL would rather
+    # hash the whole review table (1.25M reviews at 1M cases) for the few
+    # cases of the period that have one: 390 ms, against 180 looked up.
+    with set_locally(cases.db, enable_hashjoin="off", enable_mergejoin="off"):
+        per_agent = {
+            row["assignee"]: row
+            for row in cases.values("assignee").annotate(**counts, **percentiles).order_by()
+        }
     # The team's counts add up from the agents' rows; its percentiles do not.
     team = {name: sum(row[name] or 0 for row in per_agent.values()) for name in counts}
     if in_sql:
