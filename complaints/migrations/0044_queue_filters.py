@@ -26,6 +26,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 STATISTICS = "complaints_case_state_root_cause"
+OPEN_STATES = ["confirming", "analyzing", "proposing", "executing", "verifying", "root_cause"]
+
+
+def clear_closed_deadlines(apps, schema_editor):
+    """Every path that closes or cancels a case clears its deadline
+    (sla.refresh_due); a row that somehow kept one would stop the new
+    constraint from being added, so it is cleared first."""
+    Case = apps.get_model("complaints", "Case")
+    Case.objects.exclude(state__in=OPEN_STATES).filter(due_at__isnull=False).update(due_at=None)
 
 
 def create_statistics(apps, schema_editor):
@@ -55,6 +64,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(clear_closed_deadlines, migrations.RunPython.noop, elidable=False),
         migrations.AlterField(
             model_name='case',
             name='category',
