@@ -310,7 +310,7 @@ class ReviewReplyInline(ReadOnlyMixin, StackedInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(NoDeleteMixin, LargeTableMixin, ModelAdmin):
+class ReviewAdmin(NoDeleteMixin, IndexedSearchMixin, LargeTableMixin, ModelAdmin):
     list_display = ["external_id", "marketplace", "rating", "customer", "sku", "posted_at"]
     list_filter = [RatingFilter, "marketplace", "revision_outcome"]
     search_fields = ["external_id", "customer__buyer_id", "text", "sku"]
@@ -459,7 +459,7 @@ class CaseAdmin(NoDeleteMixin, IndexedSearchMixin, LargeTableMixin, ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(ReadOnlyMixin, LargeTableMixin, ModelAdmin):
+class OfferAdmin(ReadOnlyMixin, IndexedSearchMixin, LargeTableMixin, ModelAdmin):
     list_display = ["case", "kind", "amount", "approval_status", "proposed_by", "proposed_at"]
     ordering = ["-proposed_at", "-id"]  # the newest first, along offer_proposed_newest
     list_filter = ["approval_status", "kind", "outcome"]
@@ -651,7 +651,7 @@ class RootCauseCategoryAdmin(NoDeleteMixin, ModelAdmin):
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(NoDeleteMixin, LargeTableMixin, ModelAdmin):
+class OrderItemAdmin(NoDeleteMixin, IndexedSearchMixin, LargeTableMixin, ModelAdmin):
     list_display = ["sku", "title", "quantity", "unit_price", "supplier", "order"]
     list_filter = [("supplier", IndexedValuesFilter)]
     search_fields = ["sku", "title", "order__number"]
@@ -772,7 +772,7 @@ class SlaPolicyAdmin(NoDeleteMixin, ModelAdmin):
 
 
 @admin.register(SlaAlert)
-class SlaAlertAdmin(ReadOnlyMixin, LargeTableMixin, ModelAdmin):
+class SlaAlertAdmin(ReadOnlyMixin, IndexedSearchMixin, LargeTableMixin, ModelAdmin):
     list_display = ["raised_at", "case", "clock", "level", "due_at"]
     list_filter = ["level", "clock"]
     list_select_related = ["case"]

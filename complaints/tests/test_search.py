@@ -3,6 +3,7 @@ it asks, and that PostgreSQL answers each column from its trigram index or, for 
 term of one or two characters, its index of pieces."""
 
 import importlib
+import re
 
 import pytest
 from django.core.exceptions import EmptyResultSet
@@ -10,7 +11,7 @@ from django.db import connection
 from django.db.models import Q, Value
 from django.db.models.functions import Upper
 
-from complaints.models import Case, Customer, Order, Review, Voucher
+from complaints.models import Case, Customer, Order, OrderItem, Review, Voucher
 from complaints.queries import search
 from complaints.queries.search import contains_any
 
@@ -240,7 +241,9 @@ def test_each_searched_column_is_read_from_its_trigram_index(cases, model, colum
 
 
 GRAMS = importlib.import_module("complaints.migrations.0038_search_short_term_indexes")
-MODELS = {model._meta.db_table: model for model in (Case, Customer, Order, Voucher)}
+MODELS = {
+    model._meta.db_table: model for model in (Case, Customer, Order, OrderItem, Review, Voucher)
+}
 
 
 @pytest.mark.parametrize("index", list(GRAMS.INDEXES))
@@ -302,6 +305,73 @@ def test_the_customers_name_and_phone_and_the_tracking_number_are_indexed(db, in
         term = value[-2:].lower()
         matching = pieces_holding(model, column, term)
     assert_read_from(index, row, column, term, matching)
+
+
+ITEMS = importlib.import_module("complaints.migrations.0045_review_and_item_search_indexes")
+
+
+@pytest.mark.parametrize("index", list(ITEMS.INDEXES))
+def test_the_reviews_and_order_items_searched_columns_are_indexed(db, index):
+    """Migration 0045 gives the columns the review and order item admins
+    search a trigram index and an index of pieces each (the review SKU's
+    trigram index is 0037's): a term of three characters or more as the
+    ORM asks it, a shorter one through its pieces."""
+    if connection.vendor != "postgresql":
+        return
+    column_key, kind = index.rsplit("_", 1)
+    table, column = ITEMS.COLUMNS[column_key]
+    model = MODELS[table]
+    order = OrderFactory()
+    order.items.create(sku="DRESS-RED-M", title="连衣裙 红色 M", quantity=1, unit_price=199)
+    ReviewFactory(order=order, external_id="TB-R-7781234", text="颜色和图片差太多了")
+    row = model.objects.order_by("pk").first()
+    value = getattr(row, column)
+    if kind == "trgm":
+        term = value[-3:].lower()
+        matching = model.objects.filter(**{f"{column}__icontains": term})
+    else:
+        term = value[-2:].lower()
+        matching = pieces_holding(model, column, term)
+    assert_read_from(index, row, column, term, matching)
+
+
+# The admins of the tables that grow with the cases and are never pruned
+# (the webhook deliveries and the API's idempotency keys are).
+GROWING = [Case, Customer, Order, OrderItem, Review, Voucher, "CaseEvent", "Offer", "SlaAlert"]
+
+
+@pytest.mark.parametrize("model", GROWING, ids=str)
+def test_every_admin_of_a_growing_table_searches_through_indexes(db, model):
+    """The admin's search of a table that grows with the cases looks each
+    column up through its indexes (admin.IndexedSearchMixin), and on
+    PostgreSQL every column it searches has a trigram index and an index of
+    pieces: the review admin's search read all 1.25M reviews at 1M cases
+    (1.9 s), the order item admin's all 1M items (1.2 s)."""
+    from django.apps import apps
+    from django.contrib import admin
+
+    from complaints.admin import IndexedSearchMixin, LargeTableMixin
+
+    if isinstance(model, str):
+        model = apps.get_model("complaints", model)
+    model_admin = admin.site._registry[model]
+    assert isinstance(model_admin, LargeTableMixin) and model_admin.search_fields
+    assert isinstance(model_admin, IndexedSearchMixin), type(model_admin).__name__
+    if connection.vendor != "postgresql":
+        return
+    for path in model_admin.search_fields:
+        *relations, name = path.split("__")
+        target = model
+        for relation in relations:
+            target = target._meta.get_field(relation).related_model
+        column = target._meta.get_field(name).column
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = %s", [target._meta.db_table]
+            )
+            defs = [d for (d,) in cursor.fetchall() if re.search(rf"\({column}\)", d)]
+        assert any("gin_trgm_ops" in d for d in defs), (path, defs)
+        assert any("search_grams" in d for d in defs), (path, defs)
 
 
 @pytest.mark.django_db(transaction=True)
