@@ -95,6 +95,12 @@ CASE_SORTS = {
 }
 
 
+def index_keys(sort: Sort) -> list:
+    """The expressions of an index that reads in ``sort``'s order
+    (Case.Meta.indexes): each key's expression, or its column."""
+    return [expr if expr is not None else F(name) for name, expr, _field in sort.keys]
+
+
 class RowCompare(Func):
     """``(a, b, c) > (x, y, z)`` (or ``<``): one comparison of whole rows."""
 

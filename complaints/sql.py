@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from functools import cache
 
-from django.db import connections, router
+from django.db import connections, migrations, router
 from django.db.models import Value
 
 
@@ -65,6 +65,50 @@ def create_index_concurrently(schema_editor, name: str, table: str, using: str) 
     schema_editor.execute(
         f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" USING {using}'
     )
+
+
+# A searched column's two indexes (queries.search): a trigram index on the
+# expression Django writes for icontains (migration 0035), and one of its
+# pieces of one and two characters (0038's search_grams). Migrations 0040
+# and 0045 build theirs from it: change it only with a migration that
+# builds those again.
+SEARCH_INDEX_KINDS = {
+    "trgm": 'gin ((UPPER("{column}"::text)) gin_trgm_ops)',
+    "grams": 'gin (search_grams("{column}"))',
+}
+
+
+def search_indexes(columns: dict[str, tuple[str, str]], *, have=()) -> dict:
+    """name -> (table, method and expression) of both search indexes of
+    each column in ``columns`` (prefix -> (table, column)), named
+    ``{prefix}_trgm`` and ``{prefix}_grams``, but for the names in ``have``."""
+    return {
+        f"{prefix}_{kind}": (table, expression.format(column=column))
+        for prefix, (table, column) in columns.items()
+        for kind, expression in SEARCH_INDEX_KINDS.items()
+        if f"{prefix}_{kind}" not in have
+    }
+
+
+def concurrent_indexes(indexes: dict) -> migrations.RunPython:
+    """A migration's operation that builds ``indexes`` (name -> (table,
+    method and expression)) concurrently on PostgreSQL and drops them when
+    reversed; nothing on another database. The migration must not be
+    atomic: CREATE INDEX CONCURRENTLY runs outside a transaction."""
+
+    def create(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for name, (table, using) in indexes.items():
+            create_index_concurrently(schema_editor, name, table, using)
+
+    def drop(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for name in indexes:
+            schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+
+    return migrations.RunPython(create, drop, elidable=False)
 
 
 def distinct_values(model, column: str, limit: int) -> list:

@@ -19,37 +19,14 @@ SQLite has no such indexes and searches its small databases by reading them.
 
 from django.db import migrations
 
-from complaints.sql import create_index_concurrently
+from complaints.sql import concurrent_indexes, search_indexes
 
 COLUMNS = {
     "customer_display_name": ("complaints_customer", "display_name"),
     "customer_phone": ("complaints_customer", "phone"),
     "order_tracking_number": ("complaints_order", "tracking_number"),
 }
-# name -> (table, index method and expression): the trigram index reads the
-# expression Django writes for icontains, the pieces' the one queries.search does
-INDEXES = {
-    f"{prefix}_{kind}": (table, expression.format(column=column))
-    for prefix, (table, column) in COLUMNS.items()
-    for kind, expression in (
-        ("trgm", 'gin ((UPPER("{column}"::text)) gin_trgm_ops)'),
-        ("grams", 'gin (search_grams("{column}"))'),
-    )
-}
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, (table, using) in INDEXES.items():
-        create_index_concurrently(schema_editor, name, table, using)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+INDEXES = search_indexes(COLUMNS)
 
 
 class Migration(migrations.Migration):
@@ -57,4 +34,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("complaints", "0039_order_paid_newest_index")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [concurrent_indexes(INDEXES)]

@@ -18,7 +18,7 @@ invalid is dropped and built again (as 0040). SQLite has no such indexes.
 
 from django.db import migrations
 
-from complaints.sql import create_index_concurrently
+from complaints.sql import concurrent_indexes, search_indexes
 
 COLUMNS = {
     "review_external_id": ("complaints_review", "external_id"),
@@ -27,31 +27,7 @@ COLUMNS = {
     "orderitem_sku": ("complaints_orderitem", "sku"),
     "orderitem_title": ("complaints_orderitem", "title"),
 }
-KINDS = {
-    "trgm": 'gin ((UPPER("{column}"::text)) gin_trgm_ops)',
-    "grams": 'gin (search_grams("{column}"))',
-}
-HAVE = {"review_sku_trgm"}  # 0037
-INDEXES = {
-    f"{prefix}_{kind}": (table, expression.format(column=column))
-    for prefix, (table, column) in COLUMNS.items()
-    for kind, expression in KINDS.items()
-    if f"{prefix}_{kind}" not in HAVE
-}
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, (table, using) in INDEXES.items():
-        create_index_concurrently(schema_editor, name, table, using)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+INDEXES = search_indexes(COLUMNS, have={"review_sku_trgm"})  # that one is 0037's
 
 
 class Migration(migrations.Migration):
@@ -59,4 +35,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("complaints", "0044_queue_filters")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [concurrent_indexes(INDEXES)]

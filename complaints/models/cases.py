@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from ..paging import due_key, priority_key
+from ..paging import CASE_SORTS, index_keys
 from ..sql import Literal
 from .case_rules import (
     accepted_offer_cleared,
@@ -24,6 +24,11 @@ from .case_rules import (
     within_reopen_window,
 )
 from .common import ChoiceLabels, money_field, validate_plausible_year
+
+# The queues' due and priority orders as index keys (Case.Meta.indexes):
+# the very expressions the pages sort by (paging.CASE_SORTS).
+DUE_ORDER = index_keys(CASE_SORTS["due"])
+PRIORITY_ORDER = index_keys(CASE_SORTS["priority"])
 
 
 class CaseState(models.TextChoices):
@@ -346,10 +351,7 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
             # are closed, so they sort after every open case, and walking the
             # whole team's order passed 200k open cases first (230 ms at 1M).
             models.Index(
-                due_key(),
-                priority_key(),
-                F("created_at"),
-                F("id"),
+                *DUE_ORDER,
                 name="case_root_caused_due",
                 condition=Q(root_cause__isnull=False),
             ),
@@ -410,18 +412,12 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
             # due order, per assignee ("mine", "unassigned") and for the team.
             models.Index(
                 F("assignee"),
-                due_key(),
-                priority_key(),
-                F("created_at"),
-                F("id"),
+                *DUE_ORDER,
                 name="case_queue_assignee_due",
                 condition=Q(state__in=OPEN_STATES),
             ),
             models.Index(
-                due_key(),
-                priority_key(),
-                F("created_at"),
-                F("id"),
+                *DUE_ORDER,
                 name="case_queue_due",
                 condition=Q(state__in=OPEN_STATES),
             ),
@@ -429,18 +425,12 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
             # so that no sort a queue offers reads and sorts every open case.
             models.Index(
                 F("assignee"),
-                priority_key(),
-                due_key(),
-                F("created_at"),
-                F("id"),
+                *PRIORITY_ORDER,
                 name="case_queue_assignee_prio",
                 condition=Q(state__in=OPEN_STATES),
             ),
             models.Index(
-                priority_key(),
-                due_key(),
-                F("created_at"),
-                F("id"),
+                *PRIORITY_ORDER,
                 name="case_queue_prio",
                 condition=Q(state__in=OPEN_STATES),
             ),
@@ -449,18 +439,12 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
             # case's order for a filter its few cases do not match (a
             # category among new cases at 1M: 280 ms). These hold only them.
             models.Index(
-                due_key(),
-                priority_key(),
-                F("created_at"),
-                F("id"),
+                *DUE_ORDER,
                 name="case_unassigned_due",
                 condition=Q(state__in=OPEN_STATES, assignee__isnull=True),
             ),
             models.Index(
-                priority_key(),
-                due_key(),
-                F("created_at"),
-                F("id"),
+                *PRIORITY_ORDER,
                 name="case_unassigned_prio",
                 condition=Q(state__in=OPEN_STATES, assignee__isnull=True),
             ),
@@ -481,8 +465,8 @@ class Case(ConcurrentTransitionMixin, ChoiceLabels, models.Model):
             ),
             # The API's list of every case, closed ones included, by due date
             # or priority (its default for supervisors).
-            models.Index(due_key(), priority_key(), F("created_at"), F("id"), name="case_all_due"),
-            models.Index(priority_key(), due_key(), F("created_at"), F("id"), name="case_all_prio"),
+            models.Index(*DUE_ORDER, name="case_all_due"),
+            models.Index(*PRIORITY_ORDER, name="case_all_prio"),
         ]
         constraints = [
             models.CheckConstraint(
