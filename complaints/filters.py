@@ -141,13 +141,17 @@ class CaseFilter(django_filters.FilterSet):
         "q": ["number", "summary", "customer__buyer_id", "order__number"],
     }
 
-    def __init__(self, *args, open_only=False, **kwargs):
+    def __init__(self, *args, open_only=False, by_assignee=True, **kwargs):
         """``open_only``: a queue of open cases, whose state filter offers
         the open states alone (a closed state there matched nothing, after
-        walking every open case to find so)."""
+        walking every open case to find so). ``by_assignee``: whether the
+        list is filtered by assignee (not in a queue whose assignee is given:
+        no list of everyone)."""
         super().__init__(*args, **kwargs)
-        if open_only:
-            self.filters["state"].extra["choices"] = [
+        if not by_assignee:
+            self.filters.pop("assignee")
+        if open_only:  # on this form's own copy of the field
+            self.form.fields["state"].choices = [
                 (value, label) for value, label in CaseState.choices if value in OPEN_STATES
             ]
 

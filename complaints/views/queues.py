@@ -41,10 +41,11 @@ def queue(request, name):
     data = request.GET.copy()
     data.setdefault("sort", "due")
     filterset = CaseFilter(
-        data, queryset=case_queue(name, user=request.user), open_only=name != "all"
+        data,
+        queryset=case_queue(name, user=request.user),
+        open_only=name != "all",
+        by_assignee=name not in ("mine", "unassigned"),  # there the assignee is given
     )
-    if name in ("mine", "unassigned"):  # the assignee is given: no list of everyone
-        filterset.filters.pop("assignee")
     cases = filterset.qs
     sort = filterset.form.cleaned_data.get("sort") if filterset.is_valid() else None
     page = keyset_page(
