@@ -349,7 +349,7 @@ def test_case_and_voucher_searches_are_looked_up_word_by_word(rf, admin_user, ag
 
     numbers, sent = found("jd-lost")
     assert numbers == {parcel.number}
-    assert "UNION ALL" in sent[0] and "LIKE" not in sent[-1]  # looked up, listed by key
+    assert "LIMIT" in sent[0] and "LIKE" not in sent[-1]  # looked up, listed by key
     assert found("bob_shops 尺码")[0] == {size.number}  # every word must match
     assert found('"包裹 丢" bob')[0] == {parcel.number}  # a quoted phrase is one word
     assert found("TB- nobody")[0] == set()
@@ -538,7 +538,7 @@ def test_customers_and_orders_are_searched_through_the_indexes(rf, admin_user):
         assert repeats is False
         if len(term) > 2 or connection.vendor == "postgresql":  # SQLite: LIKE for short ones
             lookup = next(q["sql"] for q in captured if "FROM" in q["sql"])
-            assert "UNION ALL" in lookup  # looked up column by column
+            assert "LIMIT" in lookup and " OR " not in lookup  # one column, looked up
         return rows
 
     assert found(Customer, "5678") == {wang}  # the last digits of a phone
