@@ -15,7 +15,7 @@ def report_cases(
     """Return the cases with a recorded root cause opened in [start, end]."""
     cases = Case.objects.filter(root_cause__isnull=False, **day_range("created_at", start, end))
     if category is not None:
-        cases = cases.filter(Q(root_cause=category) | Q(root_cause__parent=category))
+        cases = cases.filter(root_cause__in=category.keys_covered())  # a group: its leaves too
     if sku:
         cases = cases.filter(root_cause_sku__iexact=sku)
     if courier:

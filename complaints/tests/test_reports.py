@@ -266,3 +266,17 @@ def test_the_reports_counts_of_a_period_are_read_from_one_index(client, agent, s
     for sql in period:
         plan = plan_with_only("case_root_cause_report", "complaints_case", sql)
         assert "Index Only Scan using case_root_cause_report" in plan, plan
+
+
+def test_a_group_in_the_report_is_its_own_and_its_leaves_keys(supervisor, ten_cases):
+    """The report's category filter means what the queues' does: a group
+    stands for its leaves, asked as a list of keys
+    (RootCauseCategory.keys_covered), not as a join on the categories."""
+    from complaints.queries.reports import report_cases
+
+    logistics = RootCauseCategory.objects.get(code="logistics")
+    today = timezone.localdate()
+    cases = report_cases(start=today - timedelta(days=89), end=today, category=logistics)
+    assert cases.count() == 2
+    assert "complaints_rootcausecategory" not in str(cases.query)
+    assert set(cases.values_list("root_cause__parent", flat=True)) == {logistics.pk}
