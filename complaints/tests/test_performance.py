@@ -249,6 +249,45 @@ def test_generate_data_fills_a_realistic_shop(client):
     assert client.get("/approvals/").status_code == 200 and client.get("/team/").status_code == 200
 
 
+def test_generated_cases_took_their_steps_before_now():
+    """Over two days most closed cases' steps (five minutes to ten hours
+    apart) would run past now: they are squeezed into the time since the
+    case opened, so no case closed, no event happened and no voucher was
+    issued in the future, and each case's events keep their order."""
+    from django.core.management import call_command
+    from django.db.models import Max, Q
+    from django.utils import timezone
+
+    from complaints.models import Case, CaseEvent, Contact, Offer, ReviewReply, Voucher
+
+    call_command("generate_data", cases=300, agents=3, days=2, no_progress=True)
+    now = timezone.now()
+    cases = Case.objects.filter(number__startswith="S-")
+    closed = cases.filter(state="closed")
+    assert closed.count() > 200
+    future = Q(created_at__gt=now)
+    assert not cases.filter(
+        Q(closed_at__gt=now) | Q(updated_at__gt=now) | Q(first_response_at__gt=now)
+    ).exists()
+    assert not CaseEvent.objects.filter(future).exists()
+    assert not Offer.objects.filter(Q(proposed_at__gt=now) | Q(accepted_at__gt=now)).exists()
+    assert not Voucher.objects.filter(issued_at__gt=now).exists()
+    assert not Contact.objects.filter(contacted_at__gt=now).exists()
+    assert not ReviewReply.objects.filter(published_at__gt=now).exists()
+    # a closed case closed with its last event, after it opened
+    last = dict(
+        CaseEvent.objects.filter(case__in=closed)
+        .values_list("case")
+        .annotate(at=Max("created_at"))
+        .order_by()
+    )
+    for case in closed:
+        assert case.created_at < case.closed_at == last[case.pk]
+    for case in closed[:50]:
+        times = list(case.events.order_by("pk").values_list("created_at", flat=True))
+        assert times == sorted(times) and len(times) > 6
+
+
 @pytest.mark.django_db(transaction=True)  # SET LOCAL ends with a transaction, not a savepoint
 @pytest.mark.usefixtures("reference_data")
 def test_the_revision_rate_counts_reviews_asked_and_revised(agent, agent2):
