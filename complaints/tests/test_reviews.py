@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -482,6 +482,47 @@ def test_the_inbox_reads_its_index_in_order_also_when_prepared(agent):
             assert "review_inbox_order" in plan, plan
             nodes = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
             assert not any(node.startswith(("Sort  (", "Incremental Sort")) for node in nodes), plan
+
+
+def test_a_reviews_latest_case_is_read_in_order_from_one_index(client, agent, supervisor):
+    """The inbox shows each review's latest case (its number and state) and
+    its case-state filter tests that state along the inbox's walk. Both read
+    case_review_latest (the review's cases in the order they were opened,
+    with their state and number) from its end, instead of fetching and
+    sorting the review's cases for every review walked (at 1M cases, by a
+    common state: 107 -> 55 ms for the list)."""
+    from complaints.models import Case
+    from complaints.queries import review_inbox
+
+    review = ReviewFactory(rating=1)
+    older = workflow.case_open_from_review(review=review, actor=None)
+    workflow.case_cancel(case=older, actor=supervisor, reason="重复")
+    newer = workflow.case_open_from_review(review=review, actor=None)
+    ReviewFactory(rating=2)  # no case
+    client.force_login(agent)
+    page = client.get(INBOX, {"case_state": "confirming"}).content.decode()
+    assert newer.number in page and older.number not in page
+    assert (
+        client.get(INBOX, {"case_state": "cancelled"}).content.decode().count(review.external_id)
+        == 0
+    )
+    # one index answers the review's cases: the foreign key's own is gone
+    indexes = connection.introspection.get_constraints(connection.cursor(), Case._meta.db_table)
+    on_review = sorted(
+        name
+        for name, index in indexes.items()
+        if index["index"] and index["columns"][:1] == ["review_id"]
+    )
+    assert on_review == ["case_review_latest"], on_review
+    if connection.vendor != "postgresql":
+        return
+    sql, params = review_inbox()[:26].query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {connection.ops.compose_sql(sql, params)}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert plan.count("Scan Backward using case_review_latest") == 2, plan  # number, state
+    assert "created_at DESC" not in plan, plan  # no sort of a review's cases
 
 
 def test_the_unreplied_badges_read_the_reviews_own_reply_time(client, agent):
