@@ -109,6 +109,14 @@ class Review(ChoiceLabels, models.Model):
                 F("id"),
                 name="review_inbox_order",
             ),
+            # The team report's revision rate: the reviews whose reviewer was
+            # asked to revise (one in twelve at 1M cases), by outcome, read
+            # from here alone for the period's cases to be checked against.
+            models.Index(
+                fields=["revision_outcome", "id"],
+                name="review_revision_asked",
+                condition=Q(revision_requested_at__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
