@@ -26,14 +26,24 @@ def plan_with_only(index: str, table: str, sql: str) -> str:
     return plan
 
 
-def plan_without_seqscan(queryset) -> str:
-    """EXPLAIN ``queryset`` as the ORM sends it, with sequential scans off
-    for the transaction: whether an index can answer it at all."""
-    sql, params = queryset.query.sql_with_params()
+def explain_without_seqscan(sql: str, params=(), *settings: str) -> str:
+    """EXPLAIN ``sql`` (with %s for its ``params``, or as the queries a test
+    captured) with sequential scans off and any other ``settings``
+    ("enable_bitmapscan = off") for a transaction: whether an index can
+    answer it at all."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(connection.ops.compose_sql(f"EXPLAIN {sql}", params))
+        for setting in ("enable_seqscan = off", *settings):
+            cursor.execute(f"SET LOCAL {setting}")
+        explain = (
+            connection.ops.compose_sql(f"EXPLAIN {sql}", params) if params else f"EXPLAIN {sql}"
+        )
+        cursor.execute(explain)
         return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def plan_without_seqscan(queryset) -> str:
+    """EXPLAIN ``queryset`` as the ORM sends it, with sequential scans off."""
+    return explain_without_seqscan(*queryset.query.sql_with_params())
 
 
 def generic_plan(sql: str, params, *settings: str) -> str:

@@ -296,12 +296,12 @@ def test_the_revision_rate_counts_reviews_asked_and_revised(agent, agent2):
     against them: joined to the cases, the reviews were hashed whole for a
     month's few (1.25M reviews at 1M cases: 30 days 450 ms), or looked up
     by key along a year's cases in the agents' order (3.1 s -> 2.1 s)."""
-    from django.db import transaction
     from django.test.utils import CaptureQueriesContext
 
     from complaints.models import Review, RevisionOutcome
 
     from .factories import CaseFactory, ReviewFactory
+    from .plans import explain_without_seqscan
 
     outcomes = [RevisionOutcome.REVISED, RevisionOutcome.DECLINED, "", None]
     for outcome in outcomes:
@@ -323,9 +323,6 @@ def test_the_revision_rate_counts_reviews_asked_and_revised(agent, agent2):
     assert "JOIN" not in grouped, grouped  # the cases alone, no join to the reviews
     if connection.vendor != "postgresql":
         return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {grouped}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = explain_without_seqscan(grouped)
     # asked, revised: each an index (only) scan or a bitmap scan of it
     assert plan.count("review_revision_asked") == 2, plan

@@ -214,10 +214,10 @@ def test_open_corrective_actions_are_read_from_their_own_index(agent):
     partial index (migration 0031), so the report does not read every case
     of its period to find them (at 1M cases, 90 days: 135 ms). PostgreSQL's
     plan is checked with sequential scans ruled out; SQLite, the answer."""
-    from django.db import transaction
-
     from complaints.models import Case
     from complaints.queries.reports import open_corrective_actions, report_cases
+
+    from .plans import explain_without_seqscan
 
     cases = [with_cause(agent, "defect") for _ in range(3)]
     Case.objects.filter(pk=cases[0].pk).update(corrective_action="换供应商")
@@ -231,11 +231,7 @@ def test_open_corrective_actions_are_read_from_their_own_index(agent):
     if connection.vendor != "postgresql":
         return
     (sql,) = [q["sql"] for q in captured]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute(f"EXPLAIN {sql}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = explain_without_seqscan(sql, (), "enable_bitmapscan = off")
     assert "case_corrective_open" in plan, plan
 
 

@@ -761,12 +761,13 @@ def test_a_filters_cases_among_the_open_ones_are_counted_from_an_index(params, i
     case (560 ms). A group is a list of keys (its own and its leaves'), which
     the index can answer; as a join on the categories it could not."""
     from django.contrib.auth import get_user_model
-    from django.db import transaction
     from django.http import QueryDict
 
     from complaints.filters import CaseFilter
     from complaints.paging import capped_count
     from complaints.queries import case_queue
+
+    from .plans import explain_without_seqscan
 
     user = get_user_model().objects.get(username="bench_supervisor0")
     data = QueryDict(mutable=True)
@@ -782,10 +783,7 @@ def test_a_filters_cases_among_the_open_ones_are_counted_from_an_index(params, i
     assert "complaints_rootcausecategory" not in sql, sql
     if connection.vendor != "postgresql":
         return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = explain_without_seqscan(sql)
     assert index in plan, plan
 
 
