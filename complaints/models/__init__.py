@@ -30,6 +30,8 @@ from .policy import REFUND_KINDS, PolicyRule, RemedyKind
 from .replies import PLACEHOLDERS, ReplyTemplate, ReplyTopic
 from .reviews import (
     REPLY_MAX_LENGTH,
+    REVISED_WHEN_ASKED,
+    REVISION_ASKED,
     MarketplaceSettings,
     ReplyEdit,
     ReplyStatus,
@@ -55,6 +57,8 @@ __all__ = [
     "PLACEHOLDERS",
     "REFUND_KINDS",
     "REPLY_MAX_LENGTH",
+    "REVISED_WHEN_ASKED",
+    "REVISION_ASKED",
     "ApprovalStatus",
     "BusinessHours",
     "Case",

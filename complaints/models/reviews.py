@@ -23,6 +23,13 @@ class RevisionOutcome(models.TextChoices):
     NO_ANSWER = "no_answer", _("No answer")
 
 
+# A reviewer asked to revise the review (the follow-up's request), and one who
+# revised it after being asked: the team report's revision rate and the
+# recovery funnel count these, and review_revision_asked holds the asked.
+REVISION_ASKED = Q(revision_requested_at__isnull=False)
+REVISED_WHEN_ASKED = REVISION_ASKED & Q(revision_outcome=RevisionOutcome.REVISED)
+
+
 def needs_reply(threshold: int):
     """1 for a review rated ``threshold`` or lower without a published reply,
     else 0: the review inbox shows those first (its first sort key, read from
@@ -115,7 +122,7 @@ class Review(ChoiceLabels, models.Model):
             models.Index(
                 fields=["revision_outcome", "id"],
                 name="review_revision_asked",
-                condition=Q(revision_requested_at__isnull=False),
+                condition=REVISION_ASKED,
             ),
         ]
         constraints = [

@@ -21,7 +21,15 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
-from ..models import ApprovalStatus, Case, CaseState, Offer, Review, RevisionOutcome
+from ..models import (
+    REVISED_WHEN_ASKED,
+    REVISION_ASKED,
+    ApprovalStatus,
+    Case,
+    CaseState,
+    Offer,
+    Review,
+)
 from ..people import display_name
 from .reports import day_range
 
@@ -99,7 +107,6 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
     from django.contrib.auth import get_user_model
 
     cases = Case.objects.filter(**day_range("created_at", start, end))
-    asked = Review.objects.filter(revision_requested_at__isnull=False)
     counts = {
         "handled": Count("id"),
         "closed": Count("id", filter=Q(state=CaseState.CLOSED)),
@@ -110,12 +117,11 @@ def team_performance(*, start: date, end: date) -> list[Performance]:
         # The reviews asked and revised are looked up from their own index
         # (review_revision_asked), once, and each case's review checked
         # against them; no join to the reviews (see below).
-        "asked": Count("id", filter=Q(review__in=asked.values("pk"))),
+        "asked": Count(
+            "id", filter=Q(review__in=Review.objects.filter(REVISION_ASKED).values("pk"))
+        ),
         "revised": Count(
-            "id",
-            filter=Q(
-                review__in=asked.filter(revision_outcome=RevisionOutcome.REVISED).values("pk")
-            ),
+            "id", filter=Q(review__in=Review.objects.filter(REVISED_WHEN_ASKED).values("pk"))
         ),
         "reopened": Count("id", filter=Q(reopen_count__gt=0)),
         "compensation": Sum("compensation_cost"),

@@ -27,18 +27,23 @@ from ..models import (
     Contact,
     MarketplaceSettings,
     Review,
-    RevisionOutcome,
 )
-from ..models.reviews import needs_reply
+from ..models.reviews import REVISED_WHEN_ASKED, needs_reply
 from ..paging import Sort, capped_counts
 from ..people import display_name
 from .reports import day_range
 from .shared import shared_count
 
 
+def cases_latest_first(review) -> QuerySet:
+    """``review``'s cases (a review or OuterRef("pk")), the latest first:
+    read in that order from case_review_latest."""
+    return Case.objects.filter(review=review).order_by("-created_at")
+
+
 def review_inbox() -> QuerySet:
     """Every review, unreplied medium and negative ones first, newest first."""
-    latest_case = Case.objects.filter(review=OuterRef("pk")).order_by("-created_at")
+    latest_case = cases_latest_first(OuterRef("pk"))
     threshold = setting("NEGATIVE_REVIEW_MAX_RATING")
     # "Replied" from the review's own replied_at (its published reply keeps
     # it), not from the replies: the order below needs it for every review,
@@ -162,7 +167,7 @@ def _funnel_counts(start: date, end: date) -> dict[str, int]:
         replied=Count("id", filter=Q(replied_at__isnull=False)),
         contacted=Count("id", filter=Q(contacted)),
         resolved=Count("id", filter=Q(resolved)),
-        revised=Count("id", filter=Q(revision_outcome=RevisionOutcome.REVISED)),
+        revised=Count("id", filter=REVISED_WHEN_ASKED),
     )
 
 
@@ -181,7 +186,7 @@ def shared_recovery_funnel(*, start: date, end: date) -> tuple[Funnel, datetime]
 def review_reply_values(review: Review, user) -> dict:
     """Return the quick-reply placeholder values for a reply to ``review``."""
     customer = review.customer
-    case = Case.objects.filter(review=review).order_by("-created_at").first()
+    case = cases_latest_first(review).first()
     return {
         "customer": customer.display_name or customer.buyer_id,
         "order": review.order.number if review.order_id else "",

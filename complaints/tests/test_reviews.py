@@ -277,7 +277,10 @@ def test_the_funnel_matches_hand_counted_reviews(agent):
     from complaints.models import Case, Review
 
     Case.objects.filter(pk=done.pk).update(review=make[0])  # ...for the first review
-    Review.objects.filter(pk=make[0].pk).update(revision_outcome="revised", revised_rating=5)
+    # revised after being asked, as the workflow records it (an outcome needs a request)
+    Review.objects.filter(pk=make[0].pk).update(
+        revision_requested_at=now, revision_outcome="revised", revised_rating=5
+    )
     funnel = recovery_funnel(start=today - timedelta(days=29), end=today)
     assert (funnel.negative, funnel.replied, funnel.contacted, funnel.resolved, funnel.revised) == (
         4,
@@ -290,6 +293,26 @@ def test_the_funnel_matches_hand_counted_reviews(agent):
     longer = recovery_funnel(start=today - timedelta(days=45), end=today)
     assert longer.negative == 5  # the review posted 40 days ago counts only here
     assert old.posted_at < timezone.now() - timedelta(days=30)
+
+
+def test_the_funnel_and_the_team_report_count_the_same_revised_reviews(agent):
+    """One rule (models.reviews.REVISED_WHEN_ASKED) for both: a review counts
+    as revised when its reviewer was asked and revised it; an outcome with
+    no request (which the workflow refuses, but a bulk edit could leave)
+    counts in neither."""
+    from complaints.models import Review
+    from complaints.queries.performance import TEAM, team_performance
+
+    today, now = timezone.localdate(), timezone.now()
+    asked, unasked = ReviewFactory(rating=1, posted_at=now), ReviewFactory(rating=2, posted_at=now)
+    for review in (asked, unasked):
+        flows.opened(agent, review.order, source="review", review=review)
+    Review.objects.filter(pk=asked.pk).update(revision_requested_at=now, revision_outcome="revised")
+    Review.objects.filter(pk=unasked.pk).update(revision_outcome="revised")
+    funnel = recovery_funnel(start=today - timedelta(days=1), end=today)
+    team = {row.key: row for row in team_performance(start=today - timedelta(days=1), end=today)}
+    assert funnel.revised == 1
+    assert team[TEAM].revision_rate == team[agent.pk].revision_rate == 1.0  # 1 revised of 1 asked
 
 
 def test_inbox_query_count_does_not_grow(client, agent):
