@@ -342,6 +342,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# A refused form says why (expired, or no cookie) in the app's layout and
+# language, and that nothing was saved (complaints/views/errors.py).
+CSRF_FAILURE_VIEW = "complaints.views.errors.csrf_failure"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

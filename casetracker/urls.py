@@ -19,3 +19,10 @@ urlpatterns = [
     path("api/", include("complaints.api.urls")),
     path("", include("complaints.urls")),
 ]
+
+# Error pages in the application's layout and the user's language, with the
+# reason the code gave (complaints/views/errors.py).
+handler400 = "complaints.views.errors.bad_request"
+handler403 = "complaints.views.errors.permission_denied"
+handler404 = "complaints.views.errors.not_found"
+handler500 = "complaints.views.errors.server_error"

@@ -226,6 +226,35 @@ def test_the_queue_takes_a_case_with_one_click(page, console_errors):
     assert console_errors == []
 
 
+def test_a_refused_click_says_why_instead_of_doing_nothing(page, console_errors):
+    """The case went to a colleague while the page was open: the step's link
+    is refused (403), and the refusal's reason shows in the message area."""
+    agent = UserFactory(username="slow", role="agent")
+    colleague = UserFactory(username="quick", role="agent")
+    supervisor = UserFactory(username="boss3", role="supervisor")
+    from complaints import workflow
+
+    from . import flows
+
+    case = flows.analyzing(agent, OrderFactory())
+    log_in(page, "slow")
+    page.goto(case.get_absolute_url())
+    workflow.case_assign(case=case, assignee=colleague, actor=supervisor)
+    page.locator('#case-main [data-step="analyze"]').click()
+    expect(page.locator('#messages [data-error="permission_denied"]')).to_have_text(
+        "You may not take this step on this case."
+    )
+    expect(page.locator("#step-form-card")).to_have_count(0)
+    step_url = reverse("complaints:step", args=[case.number, "analyze"])
+    refused = f"403 {page.url.split('/cases/')[0]}{step_url}"
+    # The one refusal, as the response and as the browser's console line; no
+    # script error.
+    assert sorted(console_errors) == [
+        refused,
+        "Failed to load resource: the server responded with a status of 403 (Forbidden)",
+    ]
+
+
 UNLABELLED = """() => Array.from(document.querySelectorAll(
     'input:not([type=hidden]), select, textarea, button'))
   .filter(el => el.offsetParent !== null)

@@ -1,0 +1,198 @@
+"""The pages a request ends on when it goes wrong: in the application's
+layout and the user's language, with the reason the code gave; a message
+alone for htmx; the API's JSON under /api/; a 503 when the database does
+not answer (a real unreachable database, not a mock)."""
+
+import logging
+import socket
+
+import pytest
+from django.db import OperationalError, connection
+from django.test import Client
+from django.urls import include, path, reverse
+from django.utils import translation
+
+from casetracker.urls import handler400, handler403, handler404, handler500  # noqa: F401
+from complaints.models import Case
+from complaints.views import errors
+
+from . import flows
+
+pytestmark = pytest.mark.django_db
+
+
+def _page_client(user, **kwargs):
+    client = Client(raise_request_exception=False, **kwargs)
+    client.force_login(user)
+    return client
+
+
+def _html(response) -> str:
+    return response.content.decode()
+
+
+def test_a_missing_case_says_which_inside_the_layout(agent):
+    response = _page_client(agent).get("/cases/C-2020-999999/")
+    assert response.status_code == 404
+    body = _html(response)
+    assert 'data-error="not_found">No case C-2020-999999.</div>' in body
+    assert f'href="{reverse("complaints:queue", args=["mine"])}"' in body  # the navigation
+    assert "Back to your cases" in body
+
+
+def test_an_unknown_address_answers_in_the_users_language(agent):
+    client = _page_client(agent, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    body = _html(response)
+    english = (
+        "There is no page at this address. The link may be mistyped or out of "
+        "date, or what it showed was removed."
+    )
+    with translation.override("zh-hans"):
+        chinese = translation.gettext(english)
+    assert chinese != english
+    assert '<html lang="zh-hans">' in body
+    assert chinese in body and english not in body
+
+
+def test_a_refusal_keeps_its_reason_and_says_who_is_logged_in(agent, agent2, order):
+    case = flows.analyzing(agent2, order)
+    client = _page_client(agent)
+    response = client.get(reverse("complaints:step", args=[case.number, "analyze"]))
+    assert response.status_code == 403
+    body = _html(response)
+    assert 'data-error="permission_denied">You may not take this step on this case.' in body
+    assert f"You are logged in as {agent.username}." in body
+
+    bare = client.get(reverse("complaints:team"))  # PermissionDenied with no reason
+    assert bare.status_code == 403
+    assert "Your role does not allow this." in _html(bare)
+
+
+def test_htmx_gets_the_message_alone_for_the_message_area(agent, agent2, order):
+    case = flows.analyzing(agent2, order)
+    response = _page_client(agent).get(
+        reverse("complaints:step", args=[case.number, "analyze"]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#messages"
+    assert response["HX-Reswap"] == "innerHTML"
+    body = _html(response).strip()
+    assert body.startswith('<div class="alert alert-danger py-2" role="alert"')
+    assert "You may not take this step on this case." in body and "<html" not in body
+
+    missing = _page_client(agent).get("/cases/C-2020-999999/", HTTP_HX_REQUEST="true")
+    assert missing.status_code == 404 and missing["HX-Retarget"] == "#messages"
+    assert "No case C-2020-999999." in _html(missing)
+
+
+def test_the_page_swaps_these_statuses_into_its_message_area(agent):
+    """htmx drops an error response unless told to swap it: the layout's
+    htmx-config swaps every status the error views answer."""
+    body = _html(_page_client(agent).get(reverse("complaints:queue", args=["mine"])))
+    assert '{"code": "(400|403|404|409|422|500|503)", "swap": true, "error": false}' in body
+
+
+def test_an_expired_form_is_refused_with_what_to_do_and_nothing_saved(agent, order, caplog):
+    case = flows.analyzing(agent, order)
+    client = _page_client(agent, enforce_csrf_checks=True)
+    client.get(case.get_absolute_url())  # the page set the CSRF cookie
+    assert "csrftoken" in client.cookies
+    with caplog.at_level(logging.WARNING, logger="casetracker.access"):
+        response = client.post(
+            reverse("complaints:step", args=[case.number, "cancel"]),
+            {"reason": "typed before the token changed"},
+        )
+    assert response.status_code == 403
+    body = _html(response)
+    assert 'data-error="csrf_failed">This form had expired' in body
+    assert "nothing was saved" in body
+    assert Case.objects.get(pk=case.pk).state == case.state
+    assert any("CSRF check failed" in record.getMessage() for record in caplog.records)
+
+    client.cookies.pop("csrftoken")
+    no_cookie = client.post(reverse("complaints:step", args=[case.number, "cancel"]), {})
+    assert no_cookie.status_code == 403
+    assert "did not send this site&#x27;s cookie" in _html(no_cookie)
+
+
+def test_a_request_for_another_host_is_a_plain_400(agent):
+    client = _page_client(agent)
+    response = client.get("/", HTTP_HOST="evil.example.com")
+    assert response.status_code == 400
+    body = _html(response)
+    assert 'data-error="bad_request">The server could not read this request.' in body
+    assert "evil.example.com" not in body  # what the server checks is not echoed
+    api = client.get("/api/cases/", HTTP_HOST="evil.example.com")
+    assert api.status_code == 400 and api.json()["code"] == "bad_request"
+
+
+def _boom(request):
+    raise RuntimeError("an unexpected bug, with internals in its message")
+
+
+urlpatterns = [
+    path("boom/", _boom),
+    path("api/boom/", _boom),
+    path("", include("casetracker.urls")),
+]
+
+
+@pytest.mark.urls(__name__)
+def test_an_unexpected_error_is_a_plain_500_without_internals(agent):
+    client = _page_client(agent)
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    body = _html(response)
+    assert 'data-error="server_error">Something went wrong on the server' in body
+    assert "internals" not in body and "RuntimeError" not in body
+    assert "Retry-After" not in response
+    api = client.get("/api/boom/")
+    assert api.status_code == 500
+    assert api.json()["code"] == "server_error" and "internals" not in api.json()["detail"]
+
+
+@pytest.fixture
+def database_gone(agent):
+    """The default database made unreachable for real: the connection closed
+    and pointed at a file in a missing directory (SQLite) or a port nobody
+    listens on (PostgreSQL). Restored afterwards."""
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent-directory/casetracker.sqlite3"
+    else:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        connection.settings_dict.update(HOST="127.0.0.1", PORT=str(port))
+    yield
+    connection.close()
+    connection.settings_dict.clear()
+    connection.settings_dict.update(saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_does_not_answer_is_a_503_saying_to_check(
+    reference_data, agent, request, caplog
+):
+    client = _page_client(agent)
+    request.getfixturevalue("database_gone")
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = client.get(reverse("complaints:queue", args=["mine"]))
+    assert response.status_code == 503
+    logged = [record for record in caplog.records if record.name == "django.request"]
+    assert logged and isinstance(logged[0].exc_info[1], OperationalError)  # with its traceback
+    assert response["Retry-After"] == str(errors.RETRY_AFTER_SECONDS)
+    body = _html(response)
+    assert 'data-error="database_unavailable">The database did not answer' in body
+    assert "may not have been saved" in body
+
+    htmx = client.post(reverse("complaints:take", args=["C-2026-000001"]), HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 503 and htmx["HX-Retarget"] == "#messages"
+    assert "The database did not answer" in _html(htmx) and "<html" not in _html(htmx)
+
+    api = client.get("/api/cases/")
+    assert api.status_code == 503 and api["Retry-After"]
+    assert api.json()["code"] == "database_unavailable"

@@ -1,0 +1,158 @@
+"""The pages a request ends on when it goes wrong (the URLconf's handlers
+and CSRF_FAILURE_VIEW): what happened in the user's language, and what to
+do next.
+
+- 404 and 403 are drawn in the application's layout, with its navigation,
+  and keep the reason the code gave ("No case C-2026-000001.") instead of
+  Django's bare "Not Found".
+- 400 and 500 use a plain layout that needs no database and no request
+  context: the request that failed may have failed for either.
+- A database that does not answer (down, restarting, out of connections,
+  a deadlock) is a 503 with Retry-After, saying that what was just sent may
+  not have been saved. It is logged as the server error it is.
+- An htmx request gets the message alone, put in the page's message area
+  (HX-Retarget), so a click that failed says so instead of doing nothing.
+- Under /api/ the answer is the API's JSON error shape.
+"""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+from django.shortcuts import render
+from django.template import loader
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import requires_csrf_token
+
+RETRY_AFTER_SECONDS = 30
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _reason(exception) -> str:
+    """The message the code raised with, when it gave one as text, translated
+    or lazily so (a route that matched nothing gives a dict of what it tried:
+    no message)."""
+    message = exception.args[0] if exception is not None and exception.args else ""
+    return str(message) if isinstance(message, str | Promise) else ""
+
+
+def _api_error(detail: str, code: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
+def _htmx_message(message: str, code: str, status: int, level: str = "danger") -> HttpResponse:
+    body = loader.render_to_string(
+        "errors/_message.html", {"message": message, "code": code, "level": level}
+    )  # no request: the message area needs no user, and the database may be gone
+    return HttpResponse(
+        body, status=status, headers={"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
+    )
+
+
+@requires_csrf_token  # the layout's forms (language, log out) need their token
+def not_found(request, exception=None):
+    message = _reason(exception) or _(
+        "There is no page at this address. The link may be mistyped or out of "
+        "date, or what it showed was removed."
+    )
+    if _is_api(request):
+        return _api_error(message, "not_found", 404)
+    if _is_htmx(request):
+        return _htmx_message(message, "not_found", 404)
+    return render(request, "errors/404.html", {"message": message, "code": "not_found"}, status=404)
+
+
+@requires_csrf_token
+def permission_denied(request, exception=None):
+    message = _reason(exception) or _(
+        "Your role does not allow this. A supervisor or an admin can do it "
+        "for you, or give you the rights."
+    )
+    if _is_api(request):
+        return _api_error(message, "permission_denied", 403)
+    if _is_htmx(request):
+        return _htmx_message(message, "permission_denied", 403)
+    return render(
+        request, "errors/403.html", {"message": message, "code": "permission_denied"}, status=403
+    )
+
+
+def bad_request(request, exception=None):
+    # The exception's text is not shown: it can name what the server checks
+    # (a host name, a limit), and the request is suspect.
+    message = _(
+        "The server could not read this request. Reload the page and try "
+        "again; if it was a very large form or file, send less at once."
+    )
+    if _is_api(request):
+        return _api_error(message, "bad_request", 400)
+    if _is_htmx(request):
+        return _htmx_message(message, "bad_request", 400)
+    body = loader.render_to_string("errors/400.html", {"message": message, "code": "bad_request"})
+    return HttpResponse(body, status=400)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent without its valid CSRF token: most often a page left open
+    across a log-in or log-out elsewhere, which changed the token."""
+    request._refusal_reason = f"CSRF check failed: {reason}"  # for the access log
+    if reason == REASON_NO_CSRF_COOKIE:
+        message = _(
+            "Your browser did not send this site's cookie with the form, so it "
+            "was refused and nothing was saved. Allow cookies for this site, "
+            "then reload the page and send the form again."
+        )
+    else:
+        message = _(
+            "This form had expired (you may have logged in or out in another "
+            "tab), so it was refused and nothing was saved. Reload the page "
+            "and send it again."
+        )
+    if _is_htmx(request):
+        return _htmx_message(message, "csrf_failed", 403)
+    context = {"message": message, "code": "csrf_failed", "expired": True}
+    return render(request, "errors/403.html", context, status=403)
+
+
+def _database_failed(exception) -> bool:
+    return isinstance(exception, OperationalError | InterfaceError)
+
+
+def server_error(request):
+    """An unexpected error (500), or the database not answering (503). Draws
+    nothing that needs the database or the request's user."""
+    if _database_failed(sys.exc_info()[1]):
+        status, code, level = 503, "database_unavailable", "warning"
+        message = _(
+            "The database did not answer, so this request could not be "
+            "completed. What you just sent may not have been saved: wait a "
+            "minute, reload the page and check before sending it again."
+        )
+    else:
+        status, code, level = 500, "server_error", "danger"
+        message = _(
+            "Something went wrong on the server, and it has been logged for "
+            "the administrators. What you just sent may not have been saved: "
+            "reload the page and check before sending it again."
+        )
+    if _is_api(request):
+        response = _api_error(message, code, status)
+    elif _is_htmx(request):
+        response = _htmx_message(message, code, status, level)
+    else:
+        body = loader.render_to_string(
+            "errors/500.html", {"message": message, "code": code, "status": status, "level": level}
+        )
+        response = HttpResponse(body, status=status)
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
