@@ -114,6 +114,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "casetracker.database.StatementTimeoutMiddleware",
+    # Innermost: the page it draws for an empty 405 passes every middleware
+    # above (security headers, cookies) like any other page.
+    "complaints.views.errors.MethodNotAllowedPage",
 ]
 
 # Logins go through django-axes first: after AXES_FAILURE_LIMIT failures for

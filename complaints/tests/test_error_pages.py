@@ -91,7 +91,7 @@ def test_the_page_swaps_these_statuses_into_its_message_area(agent):
     """htmx drops an error response unless told to swap it: the layout's
     htmx-config swaps every status the error views answer."""
     body = _html(_page_client(agent).get(reverse("complaints:queue", args=["mine"])))
-    assert '{"code": "(400|403|404|409|422|500|503)", "swap": true, "error": false}' in body
+    assert '{"code": "(400|403|404|405|409|422|500|503)", "swap": true, "error": false}' in body
 
 
 def test_an_expired_form_is_refused_with_what_to_do_and_nothing_saved(agent, order, caplog):
@@ -115,6 +115,36 @@ def test_an_expired_form_is_refused_with_what_to_do_and_nothing_saved(agent, ord
     no_cookie = client.post(reverse("complaints:step", args=[case.number, "cancel"]), {})
     assert no_cookie.status_code == 403
     assert "did not send this site&#x27;s cookie" in _html(no_cookie)
+
+
+def test_a_buttons_address_opened_as_a_page_says_nothing_was_done(agent, order):
+    """The session ended while the case page was open; "Assign to me" sends
+    the agent to log in, and the log-in page back to the button's address."""
+    case = flows.opened(agent, order)
+    take = reverse("complaints:take", args=[case.number])
+    events_before = case.events.count()
+    client = Client()
+    to_login = client.post(take)
+    assert to_login.status_code == 302 and "next=" in to_login["Location"]
+    response = client.post(
+        to_login["Location"],
+        {"username": agent.username, "password": "pw-for-tests-only"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == take
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    body = _html(response)
+    assert 'data-error="method_not_allowed">This address does something' in body
+    assert f'href="{case.get_absolute_url()}" id="page-it-belongs-to"' in body
+    assert case.events.count() == events_before  # nothing was done
+
+    logout = client.get(reverse("logout"))  # no page above it: the start page
+    assert logout.status_code == 405
+    assert f'href="{reverse("complaints:home")}" id="page-it-belongs-to"' in _html(logout)
+    htmx = client.get(take, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 405 and htmx["HX-Retarget"] == "#messages"
+    api = client.get("/api/cases/")  # the API keeps its own answers
+    assert api.status_code == 200
 
 
 def test_a_request_for_another_host_is_a_plain_400(agent):

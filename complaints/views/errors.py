@@ -13,6 +13,10 @@ do next.
 - An htmx request gets the message alone, put in the page's message area
   (HX-Retarget), so a click that failed says so instead of doing nothing.
 - Under /api/ the answer is the API's JSON error shape.
+- An address that takes a form's button, opened as a page (a bookmark, or
+  the log-in page sending someone back to the button they pressed when
+  their session had ended), says so and links to the page it belongs to,
+  instead of Django's empty 405.
 """
 
 import sys
@@ -22,6 +26,7 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.template import loader
+from django.urls import Resolver404, resolve, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
@@ -156,3 +161,44 @@ def server_error(request):
     if status == 503:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _nearest_page(path: str) -> str:
+    """The closest address above ``path`` that is a page of this site (the
+    case above its "take" button), else the start page."""
+    parts = [part for part in path.split("/") if part]
+    while len(parts) > 1:
+        parts.pop()
+        candidate = "/" + "/".join(parts) + "/"
+        try:
+            resolve(candidate)
+        except Resolver404:
+            continue
+        return candidate
+    return reverse("complaints:home")
+
+
+class MethodNotAllowedPage:
+    """Give the empty 405 of a view that only takes a form's POST a page
+    that says nothing was done and where to go (its Allow header kept)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or _is_api(request):
+            return response
+        message = _(
+            "This address does something when its page's button is pressed; "
+            "opened on its own it does nothing, and nothing was done. Go to "
+            "the page it belongs to and use the button there."
+        )
+        if _is_htmx(request):
+            page = _htmx_message(message, "method_not_allowed", 405)
+        else:
+            context = {"message": message, "code": "method_not_allowed"}
+            context["page"] = _nearest_page(request.path)
+            page = render(request, "errors/405.html", context, status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page
