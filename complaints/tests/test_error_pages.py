@@ -175,6 +175,7 @@ def test_an_unexpected_error_is_a_plain_500_without_internals(agent):
     response = client.get("/boom/")
     assert response.status_code == 500
     body = _html(response)
+    assert '<h1 class="h3">Server error</h1>' in body
     assert 'data-error="server_error">Something went wrong on the server' in body
     assert "internals" not in body and "RuntimeError" not in body
     assert "Retry-After" not in response
@@ -216,6 +217,7 @@ def test_a_database_that_does_not_answer_is_a_503_saying_to_check(
     assert logged and isinstance(logged[0].exc_info[1], OperationalError)  # with its traceback
     assert response["Retry-After"] == str(errors.RETRY_AFTER_SECONDS)
     body = _html(response)
+    assert '<h1 class="h3">Database unavailable</h1>' in body
     assert 'data-error="database_unavailable">The database did not answer' in body
     assert "may not have been saved" in body
 

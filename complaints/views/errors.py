@@ -63,17 +63,28 @@ def _htmx_message(message: str, code: str, status: int, level: str = "danger") -
     )
 
 
+def _answer(request, message, code: str, status: int, template: str, *, level="danger", **extra):
+    """An error's one answer, by who asked: the API's JSON, htmx's message,
+    or ``template`` as a page. ``extra["plain"]``: the page is drawn without
+    the request (no database, no user, no context processors)."""
+    if _is_api(request):
+        return _api_error(message, code, status)
+    if _is_htmx(request):
+        return _htmx_message(message, code, status, level)
+    plain = extra.pop("plain", False)
+    context = extra | {"message": message, "code": code, "level": level}
+    if plain:
+        return HttpResponse(loader.render_to_string(template, context), status=status)
+    return render(request, template, context, status=status)
+
+
 @requires_csrf_token  # the layout's forms (language, log out) need their token
 def not_found(request, exception=None):
     message = _reason(exception) or _(
         "There is no page at this address. The link may be mistyped or out of "
         "date, or what it showed was removed."
     )
-    if _is_api(request):
-        return _api_error(message, "not_found", 404)
-    if _is_htmx(request):
-        return _htmx_message(message, "not_found", 404)
-    return render(request, "errors/404.html", {"message": message, "code": "not_found"}, status=404)
+    return _answer(request, message, "not_found", 404, "errors/404.html")
 
 
 @requires_csrf_token
@@ -82,13 +93,7 @@ def permission_denied(request, exception=None):
         "Your role does not allow this. A supervisor or an admin can do it "
         "for you, or give you the rights."
     )
-    if _is_api(request):
-        return _api_error(message, "permission_denied", 403)
-    if _is_htmx(request):
-        return _htmx_message(message, "permission_denied", 403)
-    return render(
-        request, "errors/403.html", {"message": message, "code": "permission_denied"}, status=403
-    )
+    return _answer(request, message, "permission_denied", 403, "errors/403.html")
 
 
 def bad_request(request, exception=None):
@@ -98,12 +103,9 @@ def bad_request(request, exception=None):
         "The server could not read this request. Reload the page and try "
         "again; if it was a very large form or file, send less at once."
     )
-    if _is_api(request):
-        return _api_error(message, "bad_request", 400)
-    if _is_htmx(request):
-        return _htmx_message(message, "bad_request", 400)
-    body = loader.render_to_string("errors/400.html", {"message": message, "code": "bad_request"})
-    return HttpResponse(body, status=400)
+    return _answer(
+        request, message, "bad_request", 400, "errors/400.html", level="warning", plain=True
+    )
 
 
 def csrf_failure(request, reason=""):
@@ -122,10 +124,7 @@ def csrf_failure(request, reason=""):
             "tab), so it was refused and nothing was saved. Reload the page "
             "and send it again."
         )
-    if _is_htmx(request):
-        return _htmx_message(message, "csrf_failed", 403)
-    context = {"message": message, "code": "csrf_failed", "expired": True}
-    return render(request, "errors/403.html", context, status=403)
+    return _answer(request, message, "csrf_failed", 403, "errors/403.html", expired=True)
 
 
 def _database_failed(exception) -> bool:
@@ -149,15 +148,7 @@ def server_error(request):
             "the administrators. What you just sent may not have been saved: "
             "reload the page and check before sending it again."
         )
-    if _is_api(request):
-        response = _api_error(message, code, status)
-    elif _is_htmx(request):
-        response = _htmx_message(message, code, status, level)
-    else:
-        body = loader.render_to_string(
-            "errors/500.html", {"message": message, "code": code, "status": status, "level": level}
-        )
-        response = HttpResponse(body, status=status)
+    response = _answer(request, message, code, status, "errors/500.html", level=level, plain=True)
     if status == 503:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -194,11 +185,14 @@ class MethodNotAllowedPage:
             "opened on its own it does nothing, and nothing was done. Go to "
             "the page it belongs to and use the button there."
         )
-        if _is_htmx(request):
-            page = _htmx_message(message, "method_not_allowed", 405)
-        else:
-            context = {"message": message, "code": "method_not_allowed"}
-            context["page"] = _nearest_page(request.path)
-            page = render(request, "errors/405.html", context, status=405)
+        page = _answer(
+            request,
+            message,
+            "method_not_allowed",
+            405,
+            "errors/405.html",
+            level="warning",
+            page=_nearest_page(request.path),
+        )
         page["Allow"] = response.get("Allow", "")
         return page
