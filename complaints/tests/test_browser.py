@@ -255,6 +255,36 @@ def test_a_refused_click_says_why_instead_of_doing_nothing(page, console_errors)
     ]
 
 
+def test_no_answer_from_the_server_is_said_in_the_message_area(page):
+    """The network drops, then a proxy answers 502 while the application is
+    down: each click says so instead of doing nothing, and the case page
+    stays as it was."""
+    agent = UserFactory(username="roaming", role="agent")
+    from . import flows
+
+    case = flows.analyzing(agent, OrderFactory())
+    log_in(page, "roaming")
+    page.goto(case.get_absolute_url())
+    step = f"**{reverse('complaints:step', args=[case.number, 'analyze'])}"
+    messages = page.locator("#messages")
+
+    page.route(step, lambda route: route.abort())
+    page.locator('#case-main [data-step="analyze"]').click()
+    expect(messages.locator('[data-error="unreachable"]')).to_have_text(
+        "The server could not be reached, so nothing was sent. Check the connection and try again."
+    )
+    page.unroute(step)
+
+    page.route(step, lambda route: route.fulfill(status=502, body="Bad Gateway"))
+    page.locator('#case-main [data-step="analyze"]').click()
+    expect(messages.locator('[data-error="failed"]')).to_contain_text(
+        "The server did not answer (error 502)"
+    )
+    expect(messages.locator(".alert")).to_have_count(1)  # the newest problem only
+    expect(page.locator("#case-main")).to_contain_text(case.number)
+    expect(page.locator("#step-form-card")).to_have_count(0)
+
+
 UNLABELLED = """() => Array.from(document.querySelectorAll(
     'input:not([type=hidden]), select, textarea, button'))
   .filter(el => el.offsetParent !== null)

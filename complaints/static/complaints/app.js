@@ -6,3 +6,22 @@ document.addEventListener("htmx:afterSwap", function (event) {
     if (field) { field.focus(); }
   }
 });
+
+// A request that got no answer from the application (the network dropped,
+// or a proxy in front answered 502/504 because the application is down)
+// says so in the message area, instead of the click doing nothing. The
+// application's own errors arrive as messages already (complaints/views/errors.py).
+function showProblem(kind, status) {
+  var area = document.getElementById("messages");
+  if (!area) { return; }
+  var alert = document.createElement("div");
+  alert.className = "alert alert-warning py-2";
+  alert.setAttribute("role", "alert");
+  alert.dataset.error = kind;
+  alert.textContent = (area.dataset[kind] || "").replace("{status}", status || "");
+  area.replaceChildren(alert);
+}
+document.addEventListener("htmx:sendError", function () { showProblem("unreachable"); });
+document.addEventListener("htmx:responseError", function (event) {
+  showProblem("failed", event.detail.xhr ? event.detail.xhr.status : "");
+});
