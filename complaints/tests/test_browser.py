@@ -285,6 +285,53 @@ def test_no_answer_from_the_server_is_said_in_the_message_area(page):
     expect(page.locator("#step-form-card")).to_have_count(0)
 
 
+def test_a_session_that_ended_loses_nothing_typed(page):
+    """A link clicked after the agent's session ended goes to the log-in
+    page, which leads back to the case (not the log-in page drawn inside the
+    case's panel). A form typed and sent after it ended says so and keeps
+    the text; after logging in again in another tab the same form is sent."""
+    from django.contrib.sessions.models import Session
+
+    from . import flows
+
+    agent = UserFactory(username="nightshift", role="agent")
+    case = flows.analyzing(agent, OrderFactory())
+    log_in(page, "nightshift")
+    page.goto(case.get_absolute_url())
+    Session.objects.all().delete()  # the session ended (expired, or logged out elsewhere)
+    page.locator('#case-main [data-step="cancel"]').click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    expect(page.locator("#case-main")).to_have_count(0)  # the log-in page as a page
+    page.get_by_label("Username").fill("nightshift")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(re.escape(case.get_absolute_url()) + "$"))
+
+    open_step(page, "cancel")
+    page.get_by_label("Reason").fill("顾客撤回投诉，已电话确认")
+    Session.objects.all().delete()
+    page.locator("#step-form-card button[type=submit]").first.click()
+    ended = page.locator('#messages [data-error="session_ended"]')
+    expect(ended).to_contain_text("Your session has ended, so this was not sent")
+    expect(page.get_by_label("Reason")).to_have_value("顾客撤回投诉，已电话确认")
+    assert Case.objects.get(pk=case.pk).state == "analyzing"
+
+    with page.context.expect_page() as opened:
+        ended.get_by_role("link", name="Log in again in a new tab").click()
+    other = opened.value
+    other.get_by_label("Username").fill("nightshift")
+    other.get_by_label("Password").fill(PASSWORD)
+    other.locator("main").get_by_role("button", name="Log in").click()
+    expect(other).to_have_url(re.compile(re.escape(case.get_absolute_url()) + "$"))
+    other.close()
+
+    page.locator("#step-form-card button[type=submit]").first.click()  # the same form again
+    expect_state(page, "Cancelled")
+    assert Case.objects.get(pk=case.pk).state == "cancelled"
+    cancelled = Case.objects.get(pk=case.pk).events.get(transition="cancel")
+    assert cancelled.payload["reason"] == "顾客撤回投诉，已电话确认"
+
+
 UNLABELLED = """() => Array.from(document.querySelectorAll(
     'input:not([type=hidden]), select, textarea, button'))
   .filter(el => el.offsetParent !== null)

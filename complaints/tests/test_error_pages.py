@@ -5,6 +5,7 @@ not answer (a real unreachable database, not a mock)."""
 
 import logging
 import socket
+from urllib.parse import quote
 
 import pytest
 from django.db import OperationalError, connection
@@ -91,7 +92,7 @@ def test_the_page_swaps_these_statuses_into_its_message_area(agent):
     """htmx drops an error response unless told to swap it: the layout's
     htmx-config swaps every status the error views answer."""
     body = _html(_page_client(agent).get(reverse("complaints:queue", args=["mine"])))
-    assert '{"code": "(400|403|404|405|409|422|500|503)", "swap": true, "error": false}' in body
+    assert '{"code": "(400|401|403|404|405|409|422|500|503)", "swap": true, "error": false}' in body
 
 
 def test_an_expired_form_is_refused_with_what_to_do_and_nothing_saved(agent, order, caplog):
@@ -145,6 +146,36 @@ def test_a_buttons_address_opened_as_a_page_says_nothing_was_done(agent, order):
     assert htmx.status_code == 405 and htmx["HX-Retarget"] == "#messages"
     api = client.get("/api/cases/")  # the API keeps its own answers
     assert api.status_code == 200
+
+
+def test_htmx_without_a_session_is_not_drawn_the_log_in_page(agent, order, caplog):
+    case = flows.analyzing(agent, order)
+    client = Client()  # no session
+    step = reverse("complaints:step", args=[case.number, "cancel"])
+    page = f"http://testserver{case.get_absolute_url()}"
+
+    plain = client.get(step)  # without htmx: Django's redirect, unchanged
+    assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/")
+
+    link = client.get(step, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=page)
+    assert link.status_code == 200 and "Location" not in link
+    assert link["HX-Redirect"] == "/accounts/login/?next=" + quote(case.get_absolute_url(), "")
+    elsewhere = client.get(
+        step, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="https://evil.example.com/x/"
+    )
+    assert elsewhere["HX-Redirect"] == "/accounts/login/?next=" + quote(step, "")
+
+    with caplog.at_level(logging.WARNING, logger="casetracker.access"):
+        form = client.post(
+            step, {"reason": "typed"}, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=page
+        )
+    assert form.status_code == 401
+    assert form["HX-Retarget"] == "#messages" and form["HX-Reswap"] == "innerHTML"
+    body = _html(form)
+    assert 'data-error="session_ended">Your session has ended, so this was not sent' in body
+    assert 'target="_blank"' in body and "<html" not in body
+    assert any("session ended" in record.getMessage() for record in caplog.records)
+    assert Case.objects.get(pk=case.pk).state == case.state
 
 
 def test_a_request_for_another_host_is_a_plain_400(agent):

@@ -13,6 +13,10 @@ do next.
 - An htmx request gets the message alone, put in the page's message area
   (HX-Retarget), so a click that failed says so instead of doing nothing.
 - Under /api/ the answer is the API's JSON error shape.
+- An htmx click whose session has ended is not drawn the log-in page
+  inside the case: a link (GET) goes to the log-in page, which leads back
+  to the page the user was on; a form (POST) stays as typed, with a message
+  and a link to log in again in another tab, then send it again.
 - An address that takes a form's button, opened as a page (a bookmark, or
   the log-in page sending someone back to the button they pressed when
   their session had ended), says so and links to the page it belongs to,
@@ -20,16 +24,19 @@ do next.
 """
 
 import sys
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.template import loader
 from django.urls import Resolver404, resolve, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
+from django_htmx.http import HttpResponseClientRedirect
 
 RETRY_AFTER_SECONDS = 30
 
@@ -196,3 +203,43 @@ class MethodNotAllowedPage:
         )
         page["Allow"] = response.get("Allow", "")
         return page
+
+
+def _login_url(next_path: str) -> str:
+    return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_path})}"
+
+
+class SessionEndedForHtmx:
+    """An htmx request that login_required sent to the log-in page: the
+    browser would follow the redirect and htmx draw the log-in page where
+    the answer goes (inside the case). A link instead loads the log-in page
+    as a page, returning to the page the user was on; a form is answered 401
+    with a message and its typed text stays on the page (app.js sends the
+    token of the new log-in, so the same form can then be sent)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not (
+            _is_htmx(request)
+            and response.status_code == 302
+            and urlsplit(response["Location"]).path == resolve_url(settings.LOGIN_URL)
+        ):
+            return response
+        here = getattr(request, "htmx", None) and request.htmx.current_url_abs_path
+        login = _login_url(here or request.get_full_path())
+        if request.method in ("GET", "HEAD"):
+            return HttpResponseClientRedirect(login)
+        request._refusal_reason = "session ended"  # for the access log
+        message = _(
+            "Your session has ended, so this was not sent; what you typed is "
+            "still here. Log in again in another tab, then send it again."
+        )
+        body = loader.render_to_string(
+            "errors/_session_ended.html", {"message": message, "login": login}
+        )
+        return HttpResponse(
+            body, status=401, headers={"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
+        )

@@ -25,3 +25,20 @@ document.addEventListener("htmx:sendError", function () { showProblem("unreachab
 document.addEventListener("htmx:responseError", function (event) {
   showProblem("failed", event.detail.xhr ? event.detail.xhr.status : "");
 });
+
+// Forms sent through htmx carry the CSRF token of the current log-in (its
+// cookie), not the one the page was drawn with: after the session ended and
+// the user logged in again in another tab, the form they had typed can
+// still be sent (complaints/views/errors.py, SessionEndedForHtmx).
+function cookie(name) {
+  var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+  return match ? decodeURIComponent(match[1]) : "";
+}
+document.addEventListener("htmx:configRequest", function (event) {
+  var token = cookie("csrftoken");
+  if (!token) { return; }
+  event.detail.headers["X-CSRFToken"] = token;
+  if (event.detail.parameters.csrfmiddlewaretoken !== undefined) {
+    event.detail.parameters.csrfmiddlewaretoken = token;
+  }
+});
