@@ -32,7 +32,7 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render, resolve_url
 from django.template import loader
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, get_script_prefix, resolve, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
@@ -42,7 +42,7 @@ RETRY_AFTER_SECONDS = 30
 
 
 def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
+    return request.path_info.startswith("/api/")
 
 
 def _is_htmx(request) -> bool:
@@ -61,10 +61,14 @@ def _api_error(detail: str, code: str, status: int) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
-def _htmx_message(message: str, code: str, status: int, level: str = "danger") -> HttpResponse:
-    body = loader.render_to_string(
-        "errors/_message.html", {"message": message, "code": code, "level": level}
-    )  # no request: the message area needs no user, and the database may be gone
+def _htmx_message(
+    message: str, code: str, status: int, level: str = "danger", login: str = ""
+) -> HttpResponse:
+    """The message alone, for the page's message area (``login``: a link to
+    log in again in a new tab)."""
+    context = {"message": message, "code": code, "level": level, "login": login}
+    # No request: the message area needs no user, and the database may be gone.
+    body = loader.render_to_string("errors/_message.html", context)
     return HttpResponse(
         body, status=status, headers={"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
     )
@@ -172,7 +176,7 @@ def _nearest_page(path: str) -> str:
             resolve(candidate)
         except Resolver404:
             continue
-        return candidate
+        return get_script_prefix() + candidate[1:]
     return reverse("complaints:home")
 
 
@@ -199,7 +203,7 @@ class MethodNotAllowedPage:
             405,
             "errors/405.html",
             level="warning",
-            page=_nearest_page(request.path),
+            page=_nearest_page(request.path_info),
         )
         page["Allow"] = response.get("Allow", "")
         return page
@@ -237,9 +241,4 @@ class SessionEndedForHtmx:
             "Your session has ended, so this was not sent; what you typed is "
             "still here. Log in again in another tab, then send it again."
         )
-        body = loader.render_to_string(
-            "errors/_session_ended.html", {"message": message, "login": login}
-        )
-        return HttpResponse(
-            body, status=401, headers={"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
-        )
+        return _htmx_message(message, "session_ended", 401, "warning", login=login)
