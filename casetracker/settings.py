@@ -117,7 +117,7 @@ MIDDLEWARE = [
     # Innermost: the page it draws for an empty 405 passes every middleware
     # above (security headers, cookies) like any other page.
     "complaints.views.errors.MethodNotAllowedPage",
-    "complaints.views.errors.SessionEndedForHtmx",
+    "complaints.views.errors.SessionEnded",
 ]
 
 # Logins go through django-axes first: after AXES_FAILURE_LIMIT failures for

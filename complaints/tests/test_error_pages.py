@@ -4,10 +4,12 @@ alone for htmx; the API's JSON under /api/; a 503 when the database does
 not answer (a real unreachable database, not a mock)."""
 
 import logging
+import re
 import socket
 from urllib.parse import quote
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import include, path, reverse
@@ -118,17 +120,28 @@ def test_an_expired_form_is_refused_with_what_to_do_and_nothing_saved(agent, ord
     assert "did not send this site&#x27;s cookie" in _html(no_cookie)
 
 
+def _session_that_ended(user):
+    """A browser that was logged in and still sends its session cookie, whose
+    session the server no longer has (expired, or logged out elsewhere)."""
+    client = Client()
+    client.force_login(user)
+    Session.objects.all().delete()
+    return client
+
+
 def test_a_buttons_address_opened_as_a_page_says_nothing_was_done(agent, order):
-    """The session ended while the case page was open; "Assign to me" sends
-    the agent to log in, and the log-in page back to the button's address."""
+    """The session ended while the case page was open; "Assign to me" offers
+    to log in again, and the log-in page sends back to the button's address."""
     case = flows.opened(agent, order)
     take = reverse("complaints:take", args=[case.number])
     events_before = case.events.count()
-    client = Client()
-    to_login = client.post(take)
-    assert to_login.status_code == 302 and "next=" in to_login["Location"]
+    client = _session_that_ended(agent)
+    ended = client.post(take)
+    assert ended.status_code == 401
+    login = re.search(r'href="([^"]+)" target="_blank"', _html(ended)).group(1)
+    assert login == "/accounts/login/?next=" + quote(take, "")
     response = client.post(
-        to_login["Location"],
+        login,
         {"username": agent.username, "password": "pw-for-tests-only"},
         follow=True,
     )
@@ -150,12 +163,27 @@ def test_a_buttons_address_opened_as_a_page_says_nothing_was_done(agent, order):
 
 def test_htmx_without_a_session_is_not_drawn_the_log_in_page(agent, order, caplog):
     case = flows.analyzing(agent, order)
-    client = Client()  # no session
+    client = _session_that_ended(agent)
     step = reverse("complaints:step", args=[case.number, "cancel"])
     page = f"http://testserver{case.get_absolute_url()}"
 
+    never = Client().post(step, {"reason": "typed"})  # no session cookie at all
+    assert never.status_code == 302 and never["Location"].startswith("/accounts/login/")
     plain = client.get(step)  # without htmx: Django's redirect, unchanged
     assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/")
+
+    # A plain form: a page with what was typed (going back would re-ask the
+    # form's page, which sends to the log-in page) and a link to log in.
+    sent = client.post(
+        step,
+        {"reason": "顾客撤回投诉 <b>", "expected_state": "analyzing", "_insert_reply": ""},
+    )
+    assert sent.status_code == 401
+    body = _html(sent)
+    assert 'data-error="session_ended">Your session had ended, so what you sent' in body
+    assert ">顾客撤回投诉 &lt;b&gt;</textarea>" in body  # kept, and escaped
+    assert ">analyzing</textarea>" not in body  # the page's state, not typed
+    assert f'href="/accounts/login/?next={quote(step, "")}" target="_blank"' in body
 
     link = client.get(step, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=page)
     assert link.status_code == 200 and "Location" not in link

@@ -16,7 +16,8 @@ do next.
 - An htmx click whose session has ended is not drawn the log-in page
   inside the case: a link (GET) goes to the log-in page, which leads back
   to the page the user was on; a form (POST) stays as typed, with a message
-  and a link to log in again in another tab, then send it again.
+  and a link to log in again in another tab, then send it again. A plain
+  form sent then leads to a log-in page that says nothing was saved.
 - An address that takes a form's button, opened as a page (a bookmark, or
   the log-in page sending someone back to the button they pressed when
   their session had ended), says so and links to the page it belongs to,
@@ -24,7 +25,7 @@ do next.
 """
 
 import sys
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -209,36 +210,76 @@ class MethodNotAllowedPage:
         return page
 
 
+# A form's fields that no person typed: the CSRF token, where to go next, the
+# state or version the page was drawn at (its conflict checks), and buttons.
+NOT_TYPED = {"csrfmiddlewaretoken", "next", "expected_state", "version"}
+
+
+def _typed(data) -> list[tuple[str, str]]:
+    """(field, value) of what a person typed or chose in a form sent."""
+    return [
+        (name, value)
+        for name, values in data.lists()
+        if name not in NOT_TYPED and not name.startswith("_")
+        for value in values
+        if value.strip()
+    ]
+
+
 def _login_url(next_path: str) -> str:
     return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_path})}"
 
 
-class SessionEndedForHtmx:
-    """An htmx request that login_required sent to the log-in page: the
-    browser would follow the redirect and htmx draw the log-in page where
-    the answer goes (inside the case). A link instead loads the log-in page
-    as a page, returning to the page the user was on; a form is answered 401
-    with a message and its typed text stays on the page (app.js sends the
-    token of the new log-in, so the same form can then be sent)."""
+def _session_ended(request, response) -> bool:
+    """Whether ``response`` is login_required sending to the log-in page a
+    browser whose session has ended: it still sends a session cookie, and
+    the redirect says where to come back to (log-out's redirect does not)."""
+    if response.status_code != 302 or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    target = urlsplit(response["Location"])
+    return (
+        target.path == resolve_url(settings.LOGIN_URL)
+        and "next" in parse_qs(target.query)
+        and not request.user.is_authenticated
+    )
+
+
+class SessionEnded:
+    """A request that login_required sent to the log-in page because the
+    session had ended. For htmx, the browser would follow the redirect and
+    htmx draw the log-in page where the answer goes (inside the case): a
+    link instead loads the log-in page as a page, returning to the page the
+    user was on; a form is answered 401 with a message and its typed text
+    stays on the page (app.js sends the token of the new log-in, so the same
+    form can then be sent). A plain form is answered 401 with a page that
+    shows what was typed (going back would not: the form's page itself now
+    sends to the log-in page) and a link to log in again in a new tab."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not (
-            _is_htmx(request)
-            and response.status_code == 302
-            and urlsplit(response["Location"]).path == resolve_url(settings.LOGIN_URL)
-        ):
+        if not _session_ended(request, response):
             return response
-        here = getattr(request, "htmx", None) and request.htmx.current_url_abs_path
-        login = _login_url(here or request.get_full_path())
-        if request.method in ("GET", "HEAD"):
+        htmx, reading = _is_htmx(request), request.method in ("GET", "HEAD")
+        if reading and not htmx:
+            return response  # a page: Django's redirect to the log-in page
+        here = (htmx and request.htmx.current_url_abs_path) or request.get_full_path()
+        login = _login_url(here)
+        if reading:
             return HttpResponseClientRedirect(login)
         request._refusal_reason = "session ended"  # for the access log
+        if htmx:
+            message = _(
+                "Your session has ended, so this was not sent; what you typed is "
+                "still here. Log in again in another tab, then send it again."
+            )
+            return _htmx_message(message, "session_ended", 401, "warning", login=login)
         message = _(
-            "Your session has ended, so this was not sent; what you typed is "
-            "still here. Log in again in another tab, then send it again."
+            "Your session had ended, so what you sent was not saved. What you "
+            "typed is below: copy it, log in again, then send the form again."
         )
-        return _htmx_message(message, "session_ended", 401, "warning", login=login)
+        context = {"message": message, "code": "session_ended", "login": login}
+        context["typed"] = _typed(request.POST)
+        return render(request, "errors/session_ended.html", context, status=401)

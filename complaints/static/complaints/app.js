@@ -29,7 +29,7 @@ document.addEventListener("htmx:responseError", function (event) {
 // Forms sent through htmx carry the CSRF token of the current log-in (its
 // cookie), not the one the page was drawn with: after the session ended and
 // the user logged in again in another tab, the form they had typed can
-// still be sent (complaints/views/errors.py, SessionEndedForHtmx).
+// still be sent (complaints/views/errors.py, SessionEnded).
 function cookie(name) {
   var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
   return match ? decodeURIComponent(match[1]) : "";
