@@ -176,13 +176,19 @@ def test_htmx_without_a_session_is_not_drawn_the_log_in_page(agent, order, caplo
     # form's page, which sends to the log-in page) and a link to log in.
     sent = client.post(
         step,
-        {"reason": "顾客撤回投诉 <b>", "expected_state": "analyzing", "_insert_reply": ""},
+        {
+            "reason": "顾客撤回投诉 <b>",
+            "expected_state": "analyzing",
+            "_insert_reply": "",
+            "new_password": "never-shown",
+        },
     )
     assert sent.status_code == 401
     body = _html(sent)
     assert 'data-error="session_ended">Your session had ended, so what you sent' in body
     assert ">顾客撤回投诉 &lt;b&gt;</textarea>" in body  # kept, and escaped
     assert ">analyzing</textarea>" not in body  # the page's state, not typed
+    assert "never-shown" not in body
     assert f'href="/accounts/login/?next={quote(step, "")}" target="_blank"' in body
 
     link = client.get(step, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=page)

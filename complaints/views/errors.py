@@ -212,6 +212,7 @@ class MethodNotAllowedPage:
 
 # A form's fields that no person typed: the CSRF token, where to go next, the
 # state or version the page was drawn at (its conflict checks), and buttons.
+# Nor is a password ever shown back.
 NOT_TYPED = {"csrfmiddlewaretoken", "next", "expected_state", "version"}
 
 
@@ -220,7 +221,7 @@ def _typed(data) -> list[tuple[str, str]]:
     return [
         (name, value)
         for name, values in data.lists()
-        if name not in NOT_TYPED and not name.startswith("_")
+        if name not in NOT_TYPED and not name.startswith("_") and "password" not in name
         for value in values
         if value.strip()
     ]
