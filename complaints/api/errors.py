@@ -23,11 +23,17 @@ from casetracker.database import TOO_LONG, cancelled, log_cancelled
 logger = logging.getLogger("complaints.api")
 
 
-def error(detail, code: str, http_status: int, errors=None) -> Response:
+def error_body(detail, code: str, errors=None) -> dict:
+    """The API's one error shape; also what complaints/views/errors.py sends
+    for an error that happens under /api/ outside a DRF view."""
     body = {"detail": str(detail), "code": code}
     if errors:
         body["errors"] = errors
-    return Response(body, status=http_status)
+    return body
+
+
+def error(detail, code: str, http_status: int, errors=None) -> Response:
+    return Response(error_body(detail, code, errors), status=http_status)
 
 
 def validation_errors(error: DjangoValidationError) -> dict:

@@ -39,6 +39,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 from django_htmx.http import HttpResponseClientRedirect
 
+from ..api.errors import error_body
+
 RETRY_AFTER_SECONDS = 30
 
 
@@ -47,6 +49,9 @@ def _is_api(request) -> bool:
 
 
 def _is_htmx(request) -> bool:
+    # The header, not django-htmx's request.htmx: a request refused before
+    # HtmxMiddleware ran (a bad Host, an error in an earlier middleware) has
+    # no request.htmx yet.
     return request.headers.get("HX-Request") == "true"
 
 
@@ -59,7 +64,7 @@ def _reason(exception) -> str:
 
 
 def _api_error(detail: str, code: str, status: int) -> JsonResponse:
-    return JsonResponse({"detail": detail, "code": code}, status=status)
+    return JsonResponse(error_body(detail, code), status=status)
 
 
 def _htmx_message(
