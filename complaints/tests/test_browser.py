@@ -332,6 +332,42 @@ def test_a_session_that_ended_loses_nothing_typed(page):
     assert cancelled.payload["reason"] == "顾客撤回投诉，已电话确认"
 
 
+def test_a_plain_form_sent_after_the_session_ended_is_sent_again_from_its_page(page):
+    """The new-case form is a plain form (no htmx): sent after the session
+    ended, its page keeps what was typed; after logging in again in a new
+    tab, "Send it again" opens the case with the new log-in's CSRF token."""
+    from django.contrib.sessions.models import Session
+
+    UserFactory(username="lateshift", role="agent")
+    order = OrderFactory(number="TB88002345")
+    log_in(page, "lateshift")
+    page.goto(reverse("complaints:new_case") + f"?order={order.pk}")
+    page.get_by_label("Source").select_option("chat")
+    page.get_by_label("Summary").fill("鞋码偏小，要求换货")
+    Session.objects.all().delete()
+    page.get_by_role("button", name="Open the case").click()
+    expect(page.locator('[data-error="session_ended"]')).to_contain_text(
+        "Your session had ended, so what you sent was not saved"
+    )
+    again = page.locator("#send-again")
+    expect(again.locator("textarea[name=summary]")).to_have_value("鞋码偏小，要求换货")
+    assert not Case.objects.filter(order=order).exists()
+
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Log in again in a new tab").click()
+    other = opened.value
+    other.get_by_label("Username").fill("lateshift")
+    other.get_by_label("Password").fill(PASSWORD)
+    other.locator("main").get_by_role("button", name="Log in").click()
+    expect(other.locator("h1")).to_have_text("New case")
+    other.close()
+
+    again.get_by_role("button", name="Send it again").click()
+    expect_state(page, "Confirming the issue")
+    case = Case.objects.get(order=order)
+    assert (case.summary, case.source) == ("鞋码偏小，要求换货", "chat")
+
+
 UNLABELLED = """() => Array.from(document.querySelectorAll(
     'input:not([type=hidden]), select, textarea, button'))
   .filter(el => el.offsetParent !== null)

@@ -6,10 +6,13 @@ not answer (a real unreachable database, not a mock)."""
 import logging
 import re
 import socket
+from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import include, path, reverse
@@ -120,6 +123,51 @@ def test_an_expired_form_is_refused_with_what_to_do_and_nothing_saved(agent, ord
     assert "did not send this site&#x27;s cookie" in _html(no_cookie)
 
 
+class _FormFields(HTMLParser):
+    """The action and the (name, value) pairs a browser would send for one form."""
+
+    def __init__(self, form_id):
+        super().__init__()
+        self.form_id, self.inside, self.action, self.fields = form_id, False, None, []
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+            if self.inside:
+                self.action = attrs.get("action")
+        elif self.inside and tag == "input" and attrs.get("name"):
+            self.fields.append((attrs["name"], attrs.get("value") or ""))
+        elif self.inside and tag == "textarea":
+            self._textarea = [attrs["name"], ""]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea:
+            self.fields.append(tuple(self._textarea))
+            self._textarea = None
+        elif tag == "form":
+            self.inside = False
+
+
+def _form(html, form_id):
+    parser = _FormFields(form_id)
+    parser.feed(html)
+    assert parser.action is not None, f"no form #{form_id}"
+    return unescape(parser.action), parser.fields
+
+
+def _multi(fields):
+    data = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    return data
+
+
 def _session_that_ended(user):
     """A browser that was logged in and still sends its session cookie, whose
     session the server no longer has (expired, or logged out elsewhere)."""
@@ -190,6 +238,24 @@ def test_htmx_without_a_session_is_not_drawn_the_log_in_page(agent, order, caplo
     assert ">analyzing</textarea>" not in body  # the page's state, not typed
     assert "never-shown" not in body
     assert f'href="/accounts/login/?next={quote(step, "")}" target="_blank"' in body
+    assert Case.objects.get(pk=case.pk).state == "analyzing"
+
+    # Logged in again (in another tab), the page's form sends it all again:
+    # the typed text, the page's state and the button (app.js puts in the
+    # new log-in's token: test_browser), never a password.
+    action, fields = _form(body, "send-again")
+    assert action == step
+    assert ("expected_state", "analyzing") in fields and ("_insert_reply", "") in fields
+    assert ("reason", "顾客撤回投诉 <b>") in fields
+    assert [name for name, _value in fields].count("csrfmiddlewaretoken") == 1
+    assert "new_password" not in dict(fields)
+    client.force_login(agent)
+    again = client.post(action, _multi(fields))
+    assert again.status_code == 302
+    cancelled = Case.objects.get(pk=case.pk)
+    assert cancelled.state == "cancelled"
+    assert cancelled.events.get(transition="cancel").payload["reason"] == "顾客撤回投诉 <b>"
+    Session.objects.all().delete()
 
     link = client.get(step, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=page)
     assert link.status_code == 200 and "Location" not in link
@@ -209,7 +275,40 @@ def test_htmx_without_a_session_is_not_drawn_the_log_in_page(agent, order, caplo
     assert 'data-error="session_ended">Your session has ended, so this was not sent' in body
     assert 'target="_blank"' in body and "<html" not in body
     assert any("session ended" in record.getMessage() for record in caplog.records)
-    assert Case.objects.get(pk=case.pk).state == case.state
+    assert Case.objects.get(pk=case.pk).events.filter(transition="cancel").count() == 1
+
+
+def test_a_form_sent_again_after_the_case_moved_on_is_a_conflict_keeping_the_text(agent, order):
+    """The session-ended page's form carries the state the case page was
+    drawn at: sent again after a colleague moved the case on, it is refused
+    as a conflict with the text still there, not applied to the new state."""
+    from complaints import workflow
+
+    case = flows.opened(agent, order)
+    client = _session_that_ended(agent)
+    step = reverse("complaints:step", args=[case.number, "add_note"])
+    sent = client.post(step, {"expected_state": "confirming", "text": "客户说明天在家"})
+    assert sent.status_code == 401
+    action, fields = _form(_html(sent), "send-again")
+
+    workflow.case_confirm(case=case, actor=agent)  # meanwhile, from another page
+    client.force_login(agent)
+    again = client.post(action, _multi(fields))
+    assert again.status_code == 409
+    assert "changed meanwhile" in _html(again) and "客户说明天在家" in _html(again)
+    assert not case.events.filter(kind="note").exists()
+
+
+def test_a_form_with_files_says_they_were_not_kept(agent, order):
+    case = flows.opened(agent, order)
+    client = _session_that_ended(agent)
+    photo = SimpleUploadedFile("破损.jpg", b"\xff\xd8\xff", content_type="image/jpeg")
+    step = reverse("complaints:step", args=[case.number, "add_evidence"])
+    sent = client.post(step, {"expected_state": "confirming", "description": "外箱", "file": photo})
+    assert sent.status_code == 401
+    body = _html(sent)
+    assert 'id="files-not-kept"' in body and "attach 破损.jpg again" in body
+    assert ("description", "外箱") in _form(body, "send-again")[1]
 
 
 def test_a_request_for_another_host_is_a_plain_400(agent):

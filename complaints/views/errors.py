@@ -232,6 +232,21 @@ def _typed(data) -> list[tuple[str, str]]:
     ]
 
 
+def _carried(data) -> list[tuple[str, str]]:
+    """(field, value) of what the form carried without anyone typing it, to
+    send again as it was: where to go next, the state or version the page
+    was drawn at (a case changed meanwhile is then refused as a conflict,
+    not overwritten) and the button pressed. Not the old CSRF token."""
+    return [
+        (name, value)
+        for name, values in data.lists()
+        if (name in NOT_TYPED or name.startswith("_"))
+        and name != "csrfmiddlewaretoken"
+        and "password" not in name
+        for value in values
+    ]
+
+
 def _login_url(next_path: str) -> str:
     return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_path})}"
 
@@ -258,8 +273,9 @@ class SessionEnded:
     user was on; a form is answered 401 with a message and its typed text
     stays on the page (app.js sends the token of the new log-in, so the same
     form can then be sent). A plain form is answered 401 with a page that
-    shows what was typed (going back would not: the form's page itself now
-    sends to the log-in page) and a link to log in again in a new tab."""
+    holds what was typed (going back would not: the form's page itself now
+    sends to the log-in page), a link to log in again in a new tab, and the
+    form to send it all again from there once logged in."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -284,8 +300,15 @@ class SessionEnded:
             return _htmx_message(message, "session_ended", 401, "warning", login=login)
         message = _(
             "Your session had ended, so what you sent was not saved. What you "
-            "typed is below: copy it, log in again, then send the form again."
+            "typed is below: log in again in a new tab, then send it again from here."
         )
-        context = {"message": message, "code": "session_ended", "login": login}
-        context["typed"] = _typed(request.POST)
+        context = {
+            "message": message,
+            "code": "session_ended",
+            "login": login,
+            "action": request.get_full_path(),
+            "typed": _typed(request.POST),
+            "carried": _carried(request.POST),
+            "files": [upload.name for upload in request.FILES.values()],
+        }
         return render(request, "errors/session_ended.html", context, status=401)

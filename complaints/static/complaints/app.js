@@ -26,10 +26,10 @@ document.addEventListener("htmx:responseError", function (event) {
   showProblem("failed", event.detail.xhr ? event.detail.xhr.status : "");
 });
 
-// Forms sent through htmx carry the CSRF token of the current log-in (its
-// cookie), not the one the page was drawn with: after the session ended and
-// the user logged in again in another tab, the form they had typed can
-// still be sent (complaints/views/errors.py, SessionEnded).
+// Forms carry the CSRF token of the current log-in (its cookie), not the
+// one the page was drawn with: after the session ended and the user logged
+// in again in another tab, the form they had typed can still be sent
+// (complaints/views/errors.py, SessionEnded), through htmx or as a page.
 function cookie(name) {
   var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
   return match ? decodeURIComponent(match[1]) : "";
@@ -42,3 +42,8 @@ document.addEventListener("htmx:configRequest", function (event) {
     event.detail.parameters.csrfmiddlewaretoken = token;
   }
 });
+document.addEventListener("submit", function (event) {
+  var token = cookie("csrftoken");
+  var field = event.target.querySelector ? event.target.querySelector("input[name=csrfmiddlewaretoken]") : null;
+  if (token && field) { field.value = token; }
+}, true);
