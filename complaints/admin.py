@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -70,6 +70,7 @@ from .policy import conflicting_rules
 from .queries.search import search
 from .sql import distinct_values
 from .steps import STEPS_BY_NAME, add_validation_errors, available_steps
+from .views.errors import invalid_request
 from .views.stepping import process_step
 
 User = get_user_model()
@@ -129,8 +130,8 @@ class SafeInputMixin:
             if key != SEARCH_VAR
             for value in values
         ):
-            return HttpResponseBadRequest(
-                _("A filter's value holds a NUL character, which no stored value has.")
+            return invalid_request(
+                request, _("A filter's value holds a NUL character, which no stored value has.")
             )
         return super().changelist_view(request, extra_context)
 

@@ -19,7 +19,7 @@ from django.urls import include, path, reverse
 from django.utils import translation
 
 from casetracker.urls import handler400, handler403, handler404, handler500  # noqa: F401
-from complaints.models import Case
+from complaints.models import Case, ExportRecord, NotificationSettings
 from complaints.views import errors
 
 from . import flows
@@ -60,6 +60,35 @@ def test_an_unknown_address_answers_in_the_users_language(agent):
     assert chinese != english
     assert '<html lang="zh-hans">' in body
     assert chinese in body and english not in body
+
+
+def test_values_no_form_sends_get_a_400_in_the_layout_saying_what_is_expected(agent, admin_user):
+    """A view's own refusal of a value its forms never send (an edited
+    address, a script): the layout with what is expected, htmx's message,
+    in the user's language; nothing changes."""
+    client = _page_client(agent)
+    marked = client.post(reverse("complaints:notifications_read"), {"id": "x"})
+    assert marked.status_code == 400
+    body = _html(marked)
+    assert 'data-error="invalid_request">Unknown notification.</div>' in body
+    assert f'href="{reverse("complaints:queue", args=["mine"])}"' in body  # the navigation
+
+    chosen = client.post(
+        reverse("complaints:notification_settings"), {"email": "maybe"}, HTTP_HX_REQUEST="true"
+    )
+    assert chosen.status_code == 400 and chosen["HX-Retarget"] == "#messages"
+    assert "Choose “on” or “off”." in _html(chosen) and "<html" not in _html(chosen)
+    assert not NotificationSettings.objects.filter(user=agent).exists()
+
+    admin = _page_client(admin_user, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    export = admin.get(reverse("complaints:export_root_causes") + "?start=2026-01-01&format=pdf")
+    assert export.status_code == 400
+    english = "Give a period (start, end), format csv or xlsx and group_by one of: %(choices)s."
+    with translation.override("zh-hans"):
+        chinese = translation.gettext(english)
+    assert chinese != english and chinese.split("%")[0] in _html(export)
+    assert '<html lang="zh-hans">' in _html(export)
+    assert not ExportRecord.objects.exists()
 
 
 def test_a_refusal_keeps_its_reason_and_says_who_is_logged_in(agent, agent2, order):

@@ -125,6 +125,13 @@ def bad_request(request, exception=None):
     )
 
 
+def invalid_request(request, message) -> HttpResponse:
+    """A view's own 400 for values no form of the application sends (an
+    edited address, a script's request): ``message`` says what is expected,
+    in the layout like a 404, as htmx's message or the API's JSON."""
+    return _answer(request, message, "invalid_request", 400, "errors/invalid.html", level="warning")
+
+
 def csrf_failure(request, reason=""):
     """A form sent without its valid CSRF token: most often a page left open
     across a log-in or log-out elsewhere, which changed the token."""

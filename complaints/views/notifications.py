@@ -3,13 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..models import Notification, NotificationSettings
+from .errors import invalid_request
 from .redirects import back
 
 
@@ -35,7 +35,7 @@ def mark_read(request):
     mine = Notification.objects.filter(recipient=request.user).unread()
     if request.POST.get("id"):
         if not request.POST["id"].isdigit():
-            return HttpResponseBadRequest(_("Unknown notification."))
+            return invalid_request(request, _("Unknown notification."))
         mine = mine.filter(pk=request.POST["id"])
     mine.update(read_at=timezone.now())
     return back(request, "complaints:notifications")
@@ -47,7 +47,7 @@ def notification_settings(request):
     """Turn e-mail copies of one's notifications on or off."""
     choice = request.POST.get("email")
     if choice not in ("on", "off"):
-        return HttpResponseBadRequest(_("Choose “on” or “off”."))
+        return invalid_request(request, _("Choose “on” or “off”."))
     NotificationSettings.objects.update_or_create(
         user=request.user, defaults={"email": choice == "on"}
     )

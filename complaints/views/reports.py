@@ -25,6 +25,7 @@ from ..queries.reports import (
     report_cases,
     top,
 )
+from .errors import invalid_request
 from .redirects import back
 
 
@@ -115,7 +116,7 @@ def _trend_chart(rows) -> dict:
 @without_statement_timeout
 def export(request):
     """The report's statistics, or its cases (``cases=1``), as CSV or XLSX."""
-    from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
+    from django.http import FileResponse, StreamingHttpResponse
 
     from ..exports import (
         CASE_HEADER,
@@ -135,9 +136,10 @@ def export(request):
     file_format = request.GET.get("format", "csv")
     group_by = request.GET.get("group_by", "leaf")
     if not form.is_valid() or file_format not in ("csv", "xlsx") or group_by not in GROUP_BY:
-        return HttpResponseBadRequest(
+        return invalid_request(
+            request,
             _("Give a period (start, end), format csv or xlsx and group_by one of: %(choices)s.")
-            % {"choices": ", ".join(GROUP_BY)}
+            % {"choices": ", ".join(GROUP_BY)},
         )
     cases = report_cases(**form.cleaned_data)
     want_cases = request.GET.get("cases") == "1"
