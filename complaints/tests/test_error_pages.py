@@ -328,6 +328,22 @@ def test_a_form_sent_again_after_the_case_moved_on_is_a_conflict_keeping_the_tex
     assert not case.events.filter(kind="note").exists()
 
 
+def test_a_forged_form_never_reaches_the_send_again_page(agent, order):
+    """The page that offers to send a form again is drawn only for a form
+    that passed the CSRF check: another site's form, sent with the session
+    cookie of an ended session, is refused before it, so no one can put
+    their fields in front of the user to send after logging in."""
+    case = flows.analyzing(agent, order)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent)
+    Session.objects.all().delete()
+    step = reverse("complaints:step", args=[case.number, "cancel"])
+    forged = client.post(step, {"reason": "forged", "expected_state": "analyzing"})
+    assert forged.status_code == 403
+    assert 'data-error="csrf_failed"' in _html(forged) and "send-again" not in _html(forged)
+    assert Case.objects.get(pk=case.pk).state == "analyzing"
+
+
 def test_a_form_with_files_says_they_were_not_kept(agent, order):
     case = flows.opened(agent, order)
     client = _session_that_ended(agent)
