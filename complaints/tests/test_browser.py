@@ -515,7 +515,9 @@ def test_the_api_docs_page_draws_from_local_assets(page, console_errors, live_se
     page.on("request", lambda request: requested.append(request.url))
     log_in(page, "integrator")
     page.goto("/api/docs/")
-    expect(page.locator(".swagger-ui .title")).to_contain_text("casetracker API")
+    # Swagger UI parses a megabyte of script before drawing: on a busy
+    # machine that took longer than the usual 5 s.
+    expect(page.locator(".swagger-ui .title")).to_contain_text("casetracker API", timeout=20_000)
     expect(page.locator("#operations-cases-cases_transition")).to_be_visible()
     assert all(url.startswith(live_server.url) for url in requested), requested
     assert console_errors == []
