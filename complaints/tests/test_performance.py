@@ -51,6 +51,22 @@ def test_first_response_median_and_90th_percentile(agent, agent2):
     assert (team.handled, result[agent2.pk].handled) == (8, 3)
 
 
+def test_percentiles_keep_the_microsecond_over_long_and_short_times(agent):
+    """On PostgreSQL the times are sorted as seconds in floating point: a
+    duration comes back to the microsecond, short or months long."""
+    took = [
+        timedelta(seconds=1, microseconds=1),
+        timedelta(days=400, hours=5, microseconds=999_999),
+        timedelta(hours=2, seconds=7, microseconds=123_457),
+    ]
+    for duration in took:
+        case = flows.opened(agent, OrderFactory())
+        Case.objects.filter(pk=case.pk).update(first_response_at=case.created_at + duration)
+    result = rows()
+    assert result[agent.pk].first_response_median == took[2]
+    assert result[TEAM].first_response_p90 == took[1]
+
+
 def nearest_rank(values, hundredths):
     """The ceil(share × n)-th smallest value, in whole numbers."""
     ordered = sorted(values)
