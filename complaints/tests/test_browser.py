@@ -42,6 +42,18 @@ def log_in(page, username):
     expect(page.locator("h1")).to_be_visible()
 
 
+def log_in_in_a_new_tab(page, where, username):
+    """Follow the "Log in again in a new tab" link in ``where`` and log in
+    there; return the new tab, on the page the log-in led to."""
+    with page.context.expect_page() as opened:
+        where.get_by_role("link", name="Log in again in a new tab").click()
+    other = opened.value
+    other.get_by_label("Username").fill(username)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.locator("main").get_by_role("button", name="Log in").click()
+    return other
+
+
 def open_step(page, name):
     page.locator(f'#case-main [data-step="{name}"]').click()
     expect(page.locator(f'#step-form-card[data-step-form="{name}"]')).to_be_visible()
@@ -316,12 +328,7 @@ def test_a_session_that_ended_loses_nothing_typed(page):
     expect(page.get_by_label("Reason")).to_have_value("顾客撤回投诉，已电话确认")
     assert Case.objects.get(pk=case.pk).state == "analyzing"
 
-    with page.context.expect_page() as opened:
-        ended.get_by_role("link", name="Log in again in a new tab").click()
-    other = opened.value
-    other.get_by_label("Username").fill("nightshift")
-    other.get_by_label("Password").fill(PASSWORD)
-    other.locator("main").get_by_role("button", name="Log in").click()
+    other = log_in_in_a_new_tab(page, ended, "nightshift")
     expect(other).to_have_url(re.compile(re.escape(case.get_absolute_url()) + "$"))
     other.close()
 
@@ -353,12 +360,7 @@ def test_a_plain_form_sent_after_the_session_ended_is_sent_again_from_its_page(p
     expect(again.locator("textarea[name=summary]")).to_have_value("鞋码偏小，要求换货")
     assert not Case.objects.filter(order=order).exists()
 
-    with page.context.expect_page() as opened:
-        page.get_by_role("link", name="Log in again in a new tab").click()
-    other = opened.value
-    other.get_by_label("Username").fill("lateshift")
-    other.get_by_label("Password").fill(PASSWORD)
-    other.locator("main").get_by_role("button", name="Log in").click()
+    other = log_in_in_a_new_tab(page, page, "lateshift")
     expect(other.locator("h1")).to_have_text("New case")
     other.close()
 

@@ -5,8 +5,10 @@ do next.
 - 404 and 403 are drawn in the application's layout, with its navigation,
   and keep the reason the code gave ("No case C-2026-000001.") instead of
   Django's bare "Not Found".
-- 400 and 500 use a plain layout that needs no database and no request
-  context: the request that failed may have failed for either.
+- Django's 400 (a request it could not read) and 500 use a plain layout
+  that needs no database and no request context: the request that failed
+  may have failed for either. A view's own 400 for a value no form sends
+  (``invalid_request``) is drawn in the layout like a 404.
 - A database that does not answer (down, restarting, out of connections,
   a deadlock) is a 503 with Retry-After, saying that what was just sent may
   not have been saved. It is logged as the server error it is.
@@ -17,7 +19,8 @@ do next.
   inside the case: a link (GET) goes to the log-in page, which leads back
   to the page the user was on; a form (POST) stays as typed, with a message
   and a link to log in again in another tab, then send it again. A plain
-  form sent then leads to a log-in page that says nothing was saved.
+  form sent then gets a page that holds what was typed, with that link and
+  a button to send it all again once logged in.
 - An address that takes a form's button, opened as a page (a bookmark, or
   the log-in page sending someone back to the button they pressed when
   their session had ended), says so and links to the page it belongs to,
