@@ -78,7 +78,9 @@ class Agent(HttpUser):
         self.cases = []
 
     def _csrf(self):
-        return self.client.cookies.get("csrftoken", "")
+        # Django's name over plain HTTP, the __Host- one behind HTTPS (settings)
+        cookies = self.client.cookies
+        return cookies.get("csrftoken") or cookies.get("__Host-csrftoken", "")
 
     @task(5)
     def my_queue(self):

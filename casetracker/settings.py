@@ -329,6 +329,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# Secure cookies are named with the __Host- prefix: a browser keeps such a
+# cookie only when this host set it, over HTTPS, for the whole site (Path=/)
+# and for no other domain. A sibling subdomain (a shop's marketing pages on
+# promo.shop.example) then cannot plant a CSRF cookie of its choosing, with
+# which its page could forge a form, nor a session. app.js reads the CSRF
+# cookie's name from the page.
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME, CSRF_COOKIE_NAME = "__Host-sessionid", "__Host-csrftoken"
 # Every page, development included: no inline script or style, nothing from
 # another origin, no framing. Scripts and styles are static files of our own;
 # data: images are the icons inside the vendored stylesheets.

@@ -4,6 +4,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from django import template
+from django.conf import settings
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +31,13 @@ from ..people import display_name, full_name
 from ..queries import category_by_code
 
 register = template.Library()
+
+
+@register.simple_tag
+def csrf_cookie_name():
+    """The CSRF cookie's name, for app.js to read the current token from."""
+    return settings.CSRF_COOKIE_NAME
+
 
 STATE_COLOURS = {
     "confirming": "secondary",

@@ -339,11 +339,15 @@ def test_a_session_that_ended_loses_nothing_typed(page):
     assert cancelled.payload["reason"] == "顾客撤回投诉，已电话确认"
 
 
-def test_a_plain_form_sent_after_the_session_ended_is_sent_again_from_its_page(page):
+def test_a_plain_form_sent_after_the_session_ended_is_sent_again_from_its_page(page, settings):
     """The new-case form is a plain form (no htmx): sent after the session
     ended, its page keeps what was typed; after logging in again in a new
-    tab, "Send it again" opens the case with the new log-in's CSRF token."""
+    tab, "Send it again" opens the case with the new log-in's CSRF token,
+    read from the cookie the settings name (as in production, not Django's
+    default name)."""
     from django.contrib.sessions.models import Session
+
+    settings.CSRF_COOKIE_NAME = "casetracker_csrf"
 
     UserFactory(username="lateshift", role="agent")
     order = OrderFactory(number="TB88002345")

@@ -187,15 +187,29 @@ def test_the_session_cookie_is_httponly_lax_and_secure_in_production(agent, sett
     )
     production = _settings_in_subprocess("-c", show, DEBUG="0", SECRET_KEY=SECRET)
     assert production.stdout.split() == ["True", "True", "True", "Lax"], production.stderr
-    # ... and a real login answers with exactly those flags.
-    settings.SESSION_COOKIE_SECURE = True
+    # Secure cookies carry the __Host- prefix; plain HTTP keeps Django's names.
+    names = (
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME)"
+    )
+    secure = _settings_in_subprocess("-c", names, DEBUG="0", SECRET_KEY=SECRET)
+    assert secure.stdout.split() == ["__Host-sessionid", "__Host-csrftoken"], secure.stderr
+    plain = _settings_in_subprocess("-c", names, DEBUG="0", SECRET_KEY=SECRET, SECURE_COOKIES="0")
+    assert plain.stdout.split() == ["sessionid", "csrftoken"], plain.stderr
+    # ... and a real login answers with exactly those flags, and what the
+    # prefix asks of a cookie a browser keeps: Secure, Path=/, no Domain.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME = secure.stdout.split()
     client = Client()
+    page = client.get("/accounts/login/")
+    assert f'data-csrf-cookie="{settings.CSRF_COOKIE_NAME}"' in page.content.decode()
     response = client.post(
         "/accounts/login/", {"username": agent.username, "password": "pw-for-tests-only"}
     )
     assert response.status_code == 302
-    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
-    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+    session, csrf = response.cookies["__Host-sessionid"], response.cookies["__Host-csrftoken"]
+    assert session["httponly"] and session["secure"] and session["samesite"] == "Lax"
+    for cookie in (session, csrf):
+        assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"]
 
 
 def _log_in(client, username, password, address="10.0.0.7"):

@@ -30,12 +30,13 @@ document.addEventListener("htmx:responseError", function (event) {
 // one the page was drawn with: after the session ended and the user logged
 // in again in another tab, the form they had typed can still be sent
 // (complaints/views/errors.py, SessionEnded), through htmx or as a page.
-function cookie(name) {
+function csrfCookie() {
+  var name = document.body.dataset.csrfCookie || "csrftoken";  // CSRF_COOKIE_NAME
   var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
   return match ? decodeURIComponent(match[1]) : "";
 }
 document.addEventListener("htmx:configRequest", function (event) {
-  var token = cookie("csrftoken");
+  var token = csrfCookie();
   if (!token) { return; }
   event.detail.headers["X-CSRFToken"] = token;
   if (event.detail.parameters.csrfmiddlewaretoken !== undefined) {
@@ -43,7 +44,7 @@ document.addEventListener("htmx:configRequest", function (event) {
   }
 });
 document.addEventListener("submit", function (event) {
-  var token = cookie("csrftoken");
+  var token = csrfCookie();
   var field = event.target.querySelector ? event.target.querySelector("input[name=csrfmiddlewaretoken]") : null;
   if (token && field) { field.value = token; }
 }, true);
