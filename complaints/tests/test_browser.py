@@ -361,7 +361,8 @@ def test_a_plain_form_sent_after_the_session_ended_is_sent_again_from_its_page(p
         "Your session had ended, so what you sent was not saved"
     )
     again = page.locator("#send-again")
-    expect(again.locator("textarea[name=summary]")).to_have_value("鞋码偏小，要求换货")
+    expect(again.get_by_label("Summary")).to_have_value("鞋码偏小，要求换货")
+    expect(again.get_by_label("Source")).to_have_value("chat")  # the same choice
     assert not Case.objects.filter(order=order).exists()
 
     other = log_in_in_a_new_tab(page, page, "lateshift")

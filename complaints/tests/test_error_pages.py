@@ -19,7 +19,7 @@ from django.urls import include, path, reverse
 from django.utils import translation
 
 from casetracker.urls import handler400, handler403, handler404, handler500  # noqa: F401
-from complaints.models import Case, ExportRecord, NotificationSettings
+from complaints.models import Case, CaseSource, ExportRecord, NotificationSettings
 from complaints.views import errors
 
 from . import flows
@@ -158,7 +158,7 @@ class _FormFields(HTMLParser):
     def __init__(self, form_id):
         super().__init__()
         self.form_id, self.inside, self.action, self.fields = form_id, False, None, []
-        self._textarea = None
+        self._textarea = self._select = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -170,6 +170,10 @@ class _FormFields(HTMLParser):
             self.fields.append((attrs["name"], attrs.get("value") or ""))
         elif self.inside and tag == "textarea":
             self._textarea = [attrs["name"], ""]
+        elif self.inside and tag == "select":
+            self._select = attrs["name"]
+        elif self.inside and tag == "option" and "selected" in attrs:
+            self.fields.append((self._select, attrs.get("value", "")))
 
     def handle_data(self, data):
         if self._textarea:
@@ -264,6 +268,7 @@ def test_htmx_without_a_session_is_not_drawn_the_log_in_page(agent, order, caplo
     body = _html(sent)
     assert 'data-error="session_ended">Your session had ended, so what you sent' in body
     assert ">顾客撤回投诉 &lt;b&gt;</textarea>" in body  # kept, and escaped
+    assert 'for="typed-1">Reason</label>' in body  # the form's label, not "reason"
     assert ">analyzing</textarea>" not in body  # the page's state, not typed
     assert "never-shown" not in body
     assert f'href="/accounts/login/?next={quote(step, "")}" target="_blank"' in body
@@ -326,6 +331,31 @@ def test_a_form_sent_again_after_the_case_moved_on_is_a_conflict_keeping_the_tex
     assert again.status_code == 409
     assert "changed meanwhile" in _html(again) and "客户说明天在家" in _html(again)
     assert not case.events.filter(kind="note").exists()
+
+
+def test_the_send_again_page_shows_the_forms_labels_and_choices(agent, order):
+    """The new-case form sent after the session ended: each value under its
+    field's label in the user's language, a fixed choice as the same choice
+    (its stored value selected), a value outside the choices as it was sent,
+    and a field no form of the address has under its name."""
+    client = _session_that_ended(agent)
+    client.cookies["django_language"] = "zh-hans"
+    sent = client.post(
+        reverse("complaints:new_case") + f"?order={order.pk}",
+        {"source": "chat", "summary": "鞋码偏小", "marketplace": "nowhere", "extra": "x"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert sent.status_code == 401
+    body = _html(sent)
+    with translation.override("zh-hans"):
+        summary, source = translation.gettext("summary"), translation.gettext("source")
+        chat = str(dict(CaseSource.choices)["chat"])
+    assert summary != "summary" and f">{summary}</label>" in body
+    assert f">{source}</label>" in body
+    assert '<option value="chat" selected>' + chat + "</option>" in body
+    assert ">nowhere</textarea>" in body  # no such marketplace: kept as sent
+    assert 'for="typed-4">Extra</label>' in body
+    assert ("source", "chat") in _form(body, "send-again")[1]
 
 
 def test_a_forged_form_never_reaches_the_send_again_page(agent, order):

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.forms import ChoiceField, ModelChoiceField
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render, resolve_url
@@ -242,6 +243,51 @@ def _typed(data) -> list[tuple[str, str]]:
     ]
 
 
+def _sent_form_fields(request) -> dict:
+    """The fields, by name, of the application's form that ``request`` was
+    sent to, where its address says which (a case's step, the new case, a
+    review's reply, an approval, a voucher's redemption or voiding, the bulk
+    change): their labels and choices, to show what was typed as the form
+    had it. Fields a form adds when it is made are not known here."""
+    from ..forms import BulkForm, DecisionForm, NewCaseForm, RedeemForm, ReplyForm, VoidForm
+    from ..steps import STEPS_BY_NAME
+
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return {}
+    if match.view_name == "complaints:step":
+        step = STEPS_BY_NAME.get(match.kwargs.get("step_name"))
+        return step.form_class.base_fields if step else {}
+    forms_by_view = {
+        "complaints:new_case": NewCaseForm,
+        "complaints:review": ReplyForm,
+        "complaints:decide": DecisionForm,
+        "complaints:bulk": BulkForm,
+        "complaints:voucher_redeem": RedeemForm,
+        "complaints:voucher_void": VoidForm,
+    }
+    form = forms_by_view.get(match.view_name)
+    return form.base_fields if form else {}
+
+
+def _typed_fields(request) -> list[dict]:
+    """What was typed, each value with its field's label (the name where the
+    form is not known) and, for a choice among fixed options, those options."""
+    fields = _sent_form_fields(request)
+    shown = []
+    for name, value in _typed(request.POST):
+        field = fields.get(name)
+        choices = None
+        if isinstance(field, ChoiceField) and not isinstance(field, ModelChoiceField):
+            choices = [(str(key), label) for key, label in field.choices if key != ""]
+            if value not in dict(choices):
+                choices = None  # not one of them: shown as it was sent
+        label = field.label if field is not None and field.label else name
+        shown.append({"name": name, "value": value, "label": label, "choices": choices})
+    return shown
+
+
 def _carried(data) -> list[tuple[str, str]]:
     """(field, value) of what the form carried without anyone typing it, to
     send again as it was: where to go next, the state or version the page
@@ -317,7 +363,7 @@ class SessionEnded:
             "code": "session_ended",
             "login": login,
             "action": request.get_full_path(),
-            "typed": _typed(request.POST),
+            "typed": _typed_fields(request),
             "carried": _carried(request.POST),
             "files": [upload.name for upload in request.FILES.values()],
         }
