@@ -27,6 +27,7 @@ from ..queries import (
 from ..steps import STEPS_BY_NAME, add_validation_errors, available_steps
 from ..workflow import offer_allowances
 from ..workflow.offers import PROPOSAL_STATES
+from .errors import sends_form
 from .redirects import back
 from .stepping import process_step
 
@@ -78,6 +79,7 @@ def case_detail(request, number):
 
 
 @login_required
+@sends_form(lambda kwargs: getattr(STEPS_BY_NAME.get(kwargs["step_name"]), "form_class", None))
 def case_step(request, number, step_name):
     """A step's form: a panel on the case page (htmx) or a page of its own."""
     _require_worker(request.user)
@@ -141,6 +143,7 @@ def take_case(request, number):
 
 
 @login_required
+@sends_form(NewCaseForm)
 def new_case(request):
     """Open a case from an order (looked up by number), a review, or by hand."""
     _require_worker(request.user)

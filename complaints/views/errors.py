@@ -232,51 +232,56 @@ class MethodNotAllowedPage:
 NOT_TYPED = {"csrfmiddlewaretoken", "next", "expected_state", "version"}
 
 
-def _typed(data) -> list[tuple[str, str]]:
-    """(field, value) of what a person typed or chose in a form sent."""
-    return [
-        (name, value)
-        for name, values in data.lists()
-        if name not in NOT_TYPED and not name.startswith("_") and "password" not in name
-        for value in values
-        if value.strip()
-    ]
+def _sent_fields(data) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A form sent, as (typed, carried): the (field, value) pairs a person
+    typed or chose, non-blank, to show; and those the page carried without
+    anyone typing them, to send again as they were (where to go next, the
+    state or version the page was drawn at, so that a case changed
+    meanwhile is refused as a conflict, and the button pressed). Neither
+    holds the old CSRF token or a password."""
+    typed, carried = [], []
+    for name, values in data.lists():
+        if name == "csrfmiddlewaretoken" or "password" in name:
+            continue
+        if name in NOT_TYPED or name.startswith("_"):
+            carried += [(name, value) for value in values]
+        else:
+            typed += [(name, value) for value in values if value.strip()]
+    return typed, carried
+
+
+def sends_form(form_for):
+    """Name the form a view takes (a form class, or a function of the URL's
+    arguments that returns one or None), so that a form sent to it after the
+    session ended is shown back under its labels (SessionEnded)."""
+
+    def mark(view):
+        view.sent_form = form_for
+        return view
+
+    return mark
 
 
 def _sent_form_fields(request) -> dict:
-    """The fields, by name, of the application's form that ``request`` was
-    sent to, where its address says which (a case's step, the new case, a
-    review's reply, an approval, a voucher's redemption or voiding, the bulk
-    change): their labels and choices, to show what was typed as the form
-    had it. Fields a form adds when it is made are not known here."""
-    from ..forms import BulkForm, DecisionForm, NewCaseForm, RedeemForm, ReplyForm, VoidForm
-    from ..steps import STEPS_BY_NAME
-
+    """The fields, by name, of the form the view at ``request``'s address
+    takes (``sends_form``); none where it names none. Fields a form adds
+    when it is made are not known here."""
     try:
         match = resolve(request.path_info)
     except Resolver404:
         return {}
-    if match.view_name == "complaints:step":
-        step = STEPS_BY_NAME.get(match.kwargs.get("step_name"))
-        return step.form_class.base_fields if step else {}
-    forms_by_view = {
-        "complaints:new_case": NewCaseForm,
-        "complaints:review": ReplyForm,
-        "complaints:decide": DecisionForm,
-        "complaints:bulk": BulkForm,
-        "complaints:voucher_redeem": RedeemForm,
-        "complaints:voucher_void": VoidForm,
-    }
-    form = forms_by_view.get(match.view_name)
-    return form.base_fields if form else {}
+    form = getattr(match.func, "sent_form", None)
+    if form is not None and not isinstance(form, type):
+        form = form(match.kwargs)
+    return form.base_fields if form is not None else {}
 
 
-def _typed_fields(request) -> list[dict]:
-    """What was typed, each value with its field's label (the name where the
-    form is not known) and, for a choice among fixed options, those options."""
+def _typed_fields(request, typed) -> list[dict]:
+    """``typed``, each value with its field's label (the name where the form
+    is not known) and, for a choice among fixed options, those options."""
     fields = _sent_form_fields(request)
     shown = []
-    for name, value in _typed(request.POST):
+    for name, value in typed:
         field = fields.get(name)
         choices = None
         if isinstance(field, ChoiceField) and not isinstance(field, ModelChoiceField):
@@ -286,21 +291,6 @@ def _typed_fields(request) -> list[dict]:
         label = field.label if field is not None and field.label else name
         shown.append({"name": name, "value": value, "label": label, "choices": choices})
     return shown
-
-
-def _carried(data) -> list[tuple[str, str]]:
-    """(field, value) of what the form carried without anyone typing it, to
-    send again as it was: where to go next, the state or version the page
-    was drawn at (a case changed meanwhile is then refused as a conflict,
-    not overwritten) and the button pressed. Not the old CSRF token."""
-    return [
-        (name, value)
-        for name, values in data.lists()
-        if (name in NOT_TYPED or name.startswith("_"))
-        and name != "csrfmiddlewaretoken"
-        and "password" not in name
-        for value in values
-    ]
 
 
 def _login_url(next_path: str) -> str:
@@ -358,13 +348,14 @@ class SessionEnded:
             "Your session had ended, so what you sent was not saved. What you "
             "typed is below: log in again in a new tab, then send it again from here."
         )
+        typed, carried = _sent_fields(request.POST)
         context = {
             "message": message,
             "code": "session_ended",
             "login": login,
             "action": request.get_full_path(),
-            "typed": _typed_fields(request),
-            "carried": _carried(request.POST),
+            "typed": _typed_fields(request, typed),
+            "carried": carried,
             "files": [upload.name for upload in request.FILES.values()],
         }
         return render(request, "errors/session_ended.html", context, status=401)

@@ -14,6 +14,7 @@ from ..forms import RedeemForm, VoidForm
 from ..paging import COUNT_CAP, keyset_page, list_query
 from ..queries import LEDGER_SORT, ledger_money, voucher_ledger
 from ..steps import add_validation_errors
+from .errors import sends_form
 
 PAGE_SIZE = 50
 
@@ -97,6 +98,7 @@ def _redisplay(request, voucher, status, *, redeem_form=None, void_form=None, er
 
 @login_required
 @require_POST
+@sends_form(RedeemForm)
 def voucher_redeem(request, code):
     if not request.user.has_perm("complaints.redeem_voucher"):
         raise PermissionDenied(_("You may not redeem vouchers."))
@@ -122,6 +124,7 @@ def voucher_redeem(request, code):
 
 @login_required
 @require_POST
+@sends_form(VoidForm)
 def voucher_void(request, code):
     if not request.user.has_perm("complaints.void_voucher"):
         raise PermissionDenied(_("Only a supervisor may void vouchers."))

@@ -27,6 +27,7 @@ from ..queries import (
 from ..steps import add_validation_errors
 from ..workflow import StepNotAllowed
 from ..workflow.reviews import reply_version
+from .errors import sends_form
 
 PAGE_SIZE = 25
 
@@ -69,6 +70,7 @@ def inbox(request):
 
 
 @login_required
+@sends_form(ReplyForm)
 def review_detail(request, pk):
     """A review with its reply form: insert a quick reply, preview, save a
     draft or publish."""

@@ -24,6 +24,7 @@ from ..queries import (
     pending_offers,
     team_overview,
 )
+from .errors import sends_form
 from .redirects import back
 
 PAGE_SIZE = 25
@@ -50,6 +51,7 @@ def approvals(request):
 
 @login_required
 @require_POST
+@sends_form(DecisionForm)
 def decide(request, pk, decision):
     """Approve or reject one offer from the inbox (a row swapped by htmx)."""
     if not request.user.has_perm("complaints.approve_offer"):
@@ -137,6 +139,7 @@ def deadlines(request):
 
 @login_required
 @require_POST
+@sends_form(BulkForm)
 def bulk(request):
     """Assign the selected cases to an agent, or raise their priority."""
     if not request.user.has_perm("complaints.reassign_case"):
