@@ -116,6 +116,13 @@ ROLE_PERMISSIONS = {
 }
 
 
+def _key(dotted):
+    """("app_label", "codename") of a listed permission; a bare codename is
+    the complaints app's."""
+    app_label, _, codename = dotted.rpartition(".")
+    return app_label or "complaints", codename
+
+
 def sync_role_permissions(apps):
     """Create the role groups and give each exactly its permissions."""
     from django.contrib.auth.management import create_permissions
@@ -127,17 +134,21 @@ def sync_role_permissions(apps):
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    wanted = {_key(dotted) for codenames in ROLE_PERMISSIONS.values() for dotted in codenames}
+    # Every permission the roles name, read at once (one query, not one per
+    # name: the sync runs in several migrations and in every transactional
+    # test's reference data).
+    existing = {
+        (permission.content_type.app_label, permission.codename): permission
+        for permission in Permission.objects.select_related("content_type").filter(
+            content_type__app_label__in={app_label for app_label, _ in wanted},
+            codename__in={codename for _, codename in wanted},
+        )
+    }
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        permissions = []
-        for dotted in codenames:
-            app_label, codename = dotted.split(".") if "." in dotted else ("complaints", dotted)
-            permission = Permission.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
-            if permission is None:
-                # Not created yet at this point of the migrations: a later
-                # migration syncs again (a test checks the final state).
-                continue
-            permissions.append(permission)
-        group.permissions.set(permissions)
+        # A permission not created yet at this point of the migrations is
+        # left out: a later migration syncs again (a test checks the final state).
+        group.permissions.set(
+            [existing[_key(dotted)] for dotted in codenames if _key(dotted) in existing]
+        )
