@@ -684,28 +684,42 @@ def many_cases():
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
+# Each filter, in a queue and a sort, and the plan that reads its cases.
+FILTER_READS = [
+    # Closed cases have no deadline: the due order's first key is fixed,
+    # so they are read from where they start in it.
+    ("all", {"state": ["closed"]}, "due", "Index Cond: (COALESCE(due_at"),
+    ("all", {"state": ["closed", "cancelled"]}, "due", "Index Cond: (COALESCE(due_at"),
+    # One priority: the priority key is fixed, and sought.
+    ("all", {"priority": ["1"]}, "priority", "Index Cond: ((priority * '-1'::integer) ="),
+    ("open", {"priority": ["1"]}, "priority", "Index Cond: ((priority * '-1'::integer) ="),
+    ("all", {"priority": ["1"]}, "due", "Index Cond: ((priority * '-1'::integer) ="),
+    # A root cause among all cases: along the root-caused cases' own order.
+    ("all", {"root_cause": "logistics"}, "due", "Index Scan using case_root_caused_due"),
+    # The unassigned queue, in each sort, along its own indexes.
+    ("unassigned", {"category": "logistics"}, "due", "using case_unassigned_due"),
+    ("unassigned", {"source": "email"}, "priority", "using case_unassigned_prio"),
+    ("unassigned", {}, "created", "using case_unassigned_created"),
+]
+
+
+def _filter_data(params):
+    """The filter form's data for ``params``, categories given by code."""
+    from django.http import QueryDict
+
+    data = QueryDict(mutable=True)
+    for name, value in params.items():
+        if name in ("root_cause", "category"):
+            value = str(RootCauseCategory.objects.get(code=value).pk)
+        data.setlist(name, value if isinstance(value, list) else [value])
+    return data
+
+
+# The 2,000 cases these two tests read are generated once for each (about
+# 10 s a time): every filter is a subtest of its own, reported as such.
 @pytest.mark.django_db(transaction=True)  # VACUUM runs outside a transaction
 @pytest.mark.usefixtures("reference_data", "many_cases")
-@pytest.mark.parametrize(
-    "queue,params,sort,reads",
-    [
-        # Closed cases have no deadline: the due order's first key is fixed,
-        # so they are read from where they start in it.
-        ("all", {"state": ["closed"]}, "due", "Index Cond: (COALESCE(due_at"),
-        ("all", {"state": ["closed", "cancelled"]}, "due", "Index Cond: (COALESCE(due_at"),
-        # One priority: the priority key is fixed, and sought.
-        ("all", {"priority": ["1"]}, "priority", "Index Cond: ((priority * '-1'::integer) ="),
-        ("open", {"priority": ["1"]}, "priority", "Index Cond: ((priority * '-1'::integer) ="),
-        ("all", {"priority": ["1"]}, "due", "Index Cond: ((priority * '-1'::integer) ="),
-        # A root cause among all cases: along the root-caused cases' own order.
-        ("all", {"root_cause": "logistics"}, "due", "Index Scan using case_root_caused_due"),
-        # The unassigned queue, in each sort, along its own indexes.
-        ("unassigned", {"category": "logistics"}, "due", "using case_unassigned_due"),
-        ("unassigned", {"source": "email"}, "priority", "using case_unassigned_prio"),
-        ("unassigned", {}, "created", "using case_unassigned_created"),
-    ],
-)
-def test_a_filter_reads_the_queues_index_from_where_its_cases_are(queue, params, sort, reads):
+def test_a_filter_reads_the_queues_index_from_where_its_cases_are(subtests):
     """A filter whose cases lie far down the queue's order made PostgreSQL
     walk the order's index testing every case (at 1M cases: closed ones
     among all in due order 256 ms, low priority by priority 977 ms, a root
@@ -714,46 +728,39 @@ def test_a_filter_reads_the_queues_index_from_where_its_cases_are(queue, params,
     the order, shows where it reads from. SQLite: the page is checked."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
-    from django.http import QueryDict
 
     from complaints.filters import CaseFilter
     from complaints.paging import CASE_SORTS, keyset_page
     from complaints.queries import case_queue, queue_listing
 
     user = get_user_model().objects.get(username="bench_supervisor0")
-    data = QueryDict(mutable=True)
-    for name, value in params.items():
-        if name in ("root_cause", "category"):
-            value = str(RootCauseCategory.objects.get(code=value).pk)
-        data.setlist(name, value if isinstance(value, list) else [value])
-    filterset = CaseFilter(data, queryset=case_queue(queue, user=user), open_only=queue != "all")
-    assert filterset.is_valid(), filterset.errors
-    cases = filterset.qs
-    with CaptureQueriesContext(connection) as captured:
-        page = keyset_page(queue_listing(cases), CASE_SORTS[sort], size=25)
-    expected = CASE_SORTS[sort].apply(cases).values_list("id", flat=True)
-    assert [row["id"] for row in page] == list(expected[:25])
-    assert len(page) == min(25, cases.count())
-    if connection.vendor != "postgresql":
-        return
-    (sql,) = [q["sql"] for q in captured]
-    with transaction.atomic():
-        plan = _plan(sql)
-    assert reads in plan, plan
-    assert not any(line.strip().startswith("Sort  (") for line in plan.splitlines()), plan
+    for queue, params, sort, reads in FILTER_READS:
+        with subtests.test(queue=queue, params=params, sort=sort):
+            filterset = CaseFilter(
+                _filter_data(params),
+                queryset=case_queue(queue, user=user),
+                open_only=queue != "all",
+            )
+            assert filterset.is_valid(), filterset.errors
+            cases = filterset.qs
+            with CaptureQueriesContext(connection) as captured:
+                page = keyset_page(queue_listing(cases), CASE_SORTS[sort], size=25)
+            expected = CASE_SORTS[sort].apply(cases).values_list("id", flat=True)
+            assert [row["id"] for row in page] == list(expected[:25])
+            assert len(page) == min(25, cases.count())
+            if connection.vendor == "postgresql":
+                (sql,) = [q["sql"] for q in captured]
+                with transaction.atomic():
+                    plan = _plan(sql)
+                assert reads in plan, plan
+                assert not any(line.strip().startswith("Sort  (") for line in plan.splitlines()), (
+                    plan
+                )
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("reference_data", "many_cases")
-@pytest.mark.parametrize(
-    "params,index",
-    [
-        ({"root_cause": "logistics"}, "case_root_cause_state"),
-        ({"category": "defect"}, "case_category_state"),
-        ({"source": "email"}, "case_source_state"),
-    ],
-)
-def test_a_filters_cases_among_the_open_ones_are_counted_from_an_index(params, index):
+def test_a_filters_cases_among_the_open_ones_are_counted_from_an_index(subtests):
     """Source, category and root cause each have an index with the state, so
     the count beside an open queue reads the filter's cases from it: the
     count read the table from its oldest, closed, cases (a category's count
@@ -761,7 +768,6 @@ def test_a_filters_cases_among_the_open_ones_are_counted_from_an_index(params, i
     case (560 ms). A group is a list of keys (its own and its leaves'), which
     the index can answer; as a join on the categories it could not."""
     from django.contrib.auth import get_user_model
-    from django.http import QueryDict
 
     from complaints.filters import CaseFilter
     from complaints.paging import capped_count
@@ -770,21 +776,23 @@ def test_a_filters_cases_among_the_open_ones_are_counted_from_an_index(params, i
     from .plans import explain_without_seqscan
 
     user = get_user_model().objects.get(username="bench_supervisor0")
-    data = QueryDict(mutable=True)
-    for name, value in params.items():
-        if name != "source":
-            value = str(RootCauseCategory.objects.get(code=value).pk)
-        data[name] = value
-    cases = CaseFilter(data, queryset=case_queue("open", user=user), open_only=True).qs
-    with CaptureQueriesContext(connection) as captured:
-        count, _capped = capped_count(cases)
-    assert count == len(list(cases))
-    (sql,) = [q["sql"] for q in captured]
-    assert "complaints_rootcausecategory" not in sql, sql
-    if connection.vendor != "postgresql":
-        return
-    plan = explain_without_seqscan(sql)
-    assert index in plan, plan
+    for params, index in (
+        ({"root_cause": "logistics"}, "case_root_cause_state"),
+        ({"category": "defect"}, "case_category_state"),
+        ({"source": "email"}, "case_source_state"),
+    ):
+        with subtests.test(params=params):
+            cases = CaseFilter(
+                _filter_data(params), queryset=case_queue("open", user=user), open_only=True
+            ).qs
+            with CaptureQueriesContext(connection) as captured:
+                count, _capped = capped_count(cases)
+            assert count == len(list(cases))
+            (sql,) = [q["sql"] for q in captured]
+            assert "complaints_rootcausecategory" not in sql, sql
+            if connection.vendor == "postgresql":
+                plan = explain_without_seqscan(sql)
+                assert index in plan, plan
 
 
 @pytest.mark.django_db(transaction=True)  # migrates back and forth
