@@ -19,6 +19,8 @@ CACHE_URL     the cache shared by every process (default locmem://: one process'
               own; make serve: db://casetracker_cache, a table in the database)
 HEALTH_TASK_DELAY_MINUTES  /health/worker/ fails once a task has waited this long
               (default 10)
+SESSION_IDLE_MINUTES  a log-in ends after this long without a request (default
+              480; 0: only two weeks after the log-in)
 BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (see below)
 """
 
@@ -108,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "complaints.security.IdleSessionTimeout",
     "complaints.security.RefusedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -354,6 +357,22 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+
+
+def _minutes(name: str, default: str) -> int:
+    text = os.environ.get(name, default).strip()
+    if not text.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number of minutes (0: off).")
+    return int(text)
+
+
+# A log-in ends after this long without a request (complaints.security.
+# IdleSessionTimeout): a browser left logged in at a shared desk, with the
+# customers' names and phone numbers on its pages, is logged out by the next
+# shift. Eight hours, a working day, as the big helpdesks default to; 0 turns
+# it off (a log-in then lasts SESSION_COOKIE_AGE, two weeks). A form sent
+# after the session ended keeps what was typed (views.errors.SessionEnded).
+SESSION_IDLE_MINUTES = _minutes("SESSION_IDLE_MINUTES", "480")
 # A refused form says why (expired, or no cookie) in the app's layout and
 # language, and that nothing was saved (complaints/views/errors.py).
 CSRF_FAILURE_VIEW = "complaints.views.errors.csrf_failure"

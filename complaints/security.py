@@ -5,14 +5,19 @@ The lines go to the ``casetracker.access`` logger (see LOGGING in the
 settings), one per refusal, with the user, their roles, the method, the
 path, the address and the reason, so a supervisor's "who tried to approve
 that?" and an admin's intrusion review have something to read.
+
+And how long a log-in lasts unused: IdleSessionTimeout ends it after
+SESSION_IDLE_MINUTES without a request (logged at INFO).
 """
 
 import logging
 
 from django.conf import settings
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
+from django.utils import timezone
 
 log = logging.getLogger("casetracker.access")
 
@@ -99,3 +104,64 @@ def log_failed_login(sender, credentials, request=None, **kwargs):
         str(credentials.get("username", ""))[:150],
         (client_ip(request) if request is not None else None) or "unknown",
     )
+
+
+# The moment (seconds since the epoch) of the session's last request, as far
+# as IdleSessionTimeout has written it down.
+ACTIVE_AT = "casetracker_active_at"
+# How stale that moment may get before a request writes it again: a session
+# is saved at most once in this long (five minutes; a twentieth of a short
+# idle time), not on every page.
+MOST_SECONDS_BETWEEN_WRITES = 300
+
+
+def _idle_seconds() -> int:
+    return settings.SESSION_IDLE_MINUTES * 60
+
+
+def _between_writes(idle: int) -> float:
+    return min(idle / 20, MOST_SECONDS_BETWEEN_WRITES)
+
+
+@receiver(user_logged_in)
+def start_idle_clock(sender, request=None, user=None, **kwargs):
+    """A log-in is activity: the first page after it need not write the session."""
+    if request is not None and hasattr(request, "session") and _idle_seconds():
+        request.session[ACTIVE_AT] = timezone.now().timestamp()
+
+
+class IdleSessionTimeout:
+    """Ends a log-in that has sent no request for SESSION_IDLE_MINUTES (0:
+    never; the session then lasts SESSION_COOKIE_AGE from the log-in). A
+    browser left logged in at a shared desk, or a session cookie taken from
+    it, opens no case page after that.
+
+    The session remembers its last request (ACTIVE_AT), written again when
+    that is more than MOST_SECONDS_BETWEEN_WRITES old. So a session ends
+    between the idle time and five minutes more after its last request, and
+    one that is in use is saved once in five minutes, not on every page.
+    The ended session is logged out here, before the view: the request goes
+    on as anonymous, and the browser still sends the cookie, so a form sent
+    then keeps what was typed (views.errors.SessionEnded)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        idle = _idle_seconds()
+        if idle and request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            last = request.session.get(ACTIVE_AT)
+            if not isinstance(last, int | float):
+                request.session[ACTIVE_AT] = now  # a session from before the setting
+            elif now - last > idle + _between_writes(idle):
+                log.info(
+                    "session of %s ended after %d minutes without a request, from %s",
+                    request.user.get_username(),
+                    (now - last) // 60,
+                    client_ip(request) or "unknown",
+                )
+                logout(request)
+            elif not 0 <= now - last < _between_writes(idle):
+                request.session[ACTIVE_AT] = now
+        return self.get_response(request)
