@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from complaints import health
 from complaints.forms import LoginForm
+from complaints.views.account import PasswordChange
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,6 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", PasswordChange.as_view(), name="password_change"),
     path("health/", health.web, name="health"),
     path("health/worker/", health.worker, name="health_worker"),
     path("i18n/", include("django.conf.urls.i18n")),

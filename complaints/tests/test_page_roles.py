@@ -34,6 +34,9 @@ PAGES = {
     "login+post": ("POST", 200, 200, 200, 200, 200, 200),  # the empty form's errors
     "logout": ("POST", 302, 302, 302, 302, 302, 302),
     "logout+get": ("GET", 405, 405, 405, 405, 405, 405),
+    # Each user's own password, whatever their role.
+    "password_change": ("GET", 302, 200, 200, 200, 200, 200),
+    "password_change+post": ("POST", 302, 200, 200, 200, 200, 200),  # the empty form's errors
     "set_language": ("POST", 302, 302, 302, 302, 302, 302),
     # For load balancers and monitoring: open to all, naming only checks.
     "health": ("GET", 200, 200, 200, 200, 200, 200),
