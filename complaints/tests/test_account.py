@@ -93,3 +93,16 @@ def test_a_password_change_needs_the_forms_token(agent):
     assert forged.status_code == 403
     agent.refresh_from_db()
     assert agent.check_password(PASSWORD)
+
+
+def test_an_admin_ends_all_of_someones_log_ins_by_a_new_password_or_inactive(agent, agent2):
+    """README: a lost laptop or someone leaving."""
+    queue = reverse("complaints:queue", args=["mine"])
+    first, second = _logged_in(agent), _logged_in(agent2)
+    agent.set_password("Set-by-the-admin-7")  # as the admin's "Reset password" does
+    agent.save()
+    agent2.is_active = False
+    agent2.save()
+    for client in (first, second):
+        ended = client.get(queue)
+        assert ended.status_code == 302 and ended["Location"].startswith("/accounts/login/")
