@@ -106,3 +106,20 @@ def test_an_admin_ends_all_of_someones_log_ins_by_a_new_password_or_inactive(age
     for client in (first, second):
         ended = client.get(queue)
         assert ended.status_code == 302 and ended["Location"].startswith("/accounts/login/")
+
+
+def test_a_change_sent_after_the_session_ended_asks_for_the_passwords_again(agent):
+    """Passwords are never carried to the send-again page: it says so, and
+    offers no "Send it again" that would send an empty form."""
+    from django.contrib.sessions.models import Session
+
+    client = _logged_in(agent)
+    Session.objects.all().delete()
+    sent = _change(client, PASSWORD, "Harbour-lantern-42")
+    assert sent.status_code == 401
+    body = sent.content.decode()
+    assert 'id="passwords-not-kept"' in body and "type them again" in body
+    assert "Send it again" not in body and "Nothing was typed" not in body
+    assert PASSWORD not in body and "Harbour-lantern-42" not in body
+    agent.refresh_from_db()
+    assert agent.check_password(PASSWORD)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from ..forms import PasswordChangeForm
+from ..models.case_rules import may_list_queue
 from ..security import client_ip
 
 log = logging.getLogger("casetracker.access")
@@ -39,6 +40,6 @@ class PasswordChange(auth_views.PasswordChangeView):
         return response
 
     def get_success_url(self):
-        if self.request.user.has_perm("complaints.work_case"):
+        if may_list_queue("mine", self.request.user):  # as home: a queue to start from
             return reverse("complaints:home")
         return reverse("password_change")  # no queue to go to: the page again, with the message

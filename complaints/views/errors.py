@@ -232,22 +232,25 @@ class MethodNotAllowedPage:
 NOT_TYPED = {"csrfmiddlewaretoken", "next", "expected_state", "version"}
 
 
-def _sent_fields(data) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """A form sent, as (typed, carried): the (field, value) pairs a person
-    typed or chose, non-blank, to show; and those the page carried without
-    anyone typing them, to send again as they were (where to go next, the
-    state or version the page was drawn at, so that a case changed
-    meanwhile is refused as a conflict, and the button pressed). Neither
-    holds the old CSRF token or a password."""
-    typed, carried = [], []
+def _sent_fields(data) -> tuple[list[tuple[str, str]], list[tuple[str, str]], bool]:
+    """A form sent, as (typed, carried, passwords): the (field, value) pairs
+    a person typed or chose, non-blank, to show; those the page carried
+    without anyone typing them, to send again as they were (where to go
+    next, the state or version the page was drawn at, so that a case
+    changed meanwhile is refused as a conflict, and the button pressed);
+    and whether a password was typed, which neither holds (nor the old
+    CSRF token): it must be typed again on the form's own page."""
+    typed, carried, passwords = [], [], False
     for name, values in data.lists():
-        if name == "csrfmiddlewaretoken" or "password" in name:
+        if name == "csrfmiddlewaretoken":
             continue
-        if name in NOT_TYPED or name.startswith("_"):
+        if "password" in name:
+            passwords = passwords or any(values)
+        elif name in NOT_TYPED or name.startswith("_"):
             carried += [(name, value) for value in values]
         else:
             typed += [(name, value) for value in values if value.strip()]
-    return typed, carried
+    return typed, carried, passwords
 
 
 def sends_form(form_for):
@@ -348,7 +351,7 @@ class SessionEnded:
             "Your session had ended, so what you sent was not saved. What you "
             "typed is below: log in again in a new tab, then send it again from here."
         )
-        typed, carried = _sent_fields(request.POST)
+        typed, carried, passwords = _sent_fields(request.POST)
         context = {
             "message": message,
             "code": "session_ended",
@@ -357,5 +360,6 @@ class SessionEnded:
             "typed": _typed_fields(request, typed),
             "carried": carried,
             "files": [upload.name for upload in request.FILES.values()],
+            "passwords": passwords,
         }
         return render(request, "errors/session_ended.html", context, status=401)

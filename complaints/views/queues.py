@@ -26,7 +26,7 @@ PAGE_SIZE = 25
 @login_required
 def home(request):
     """The user's main queue: supervisors see the whole team's open cases."""
-    if not request.user.has_perm("complaints.work_case"):
+    if not may_list_queue("mine", request.user):
         raise PermissionDenied
     name = "open" if request.user.has_perm("complaints.view_team") else "mine"
     return redirect("complaints:queue", name=name)
