@@ -21,6 +21,9 @@ HEALTH_TASK_DELAY_MINUTES  /health/worker/ fails once a task has waited this lon
               (default 10)
 SESSION_IDLE_MINUTES  a log-in ends after this long without a request (default
               480; 0: only two weeks after the log-in)
+TWO_FACTOR_ROLES  roles that must log in with a code from an authenticator app as
+              well as the password (comma-separated: agent, supervisor, admin;
+              default none: each user may turn it on for themselves)
 BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (see below)
 """
 
@@ -97,6 +100,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "health_check",
     "complaints",
 ]
@@ -111,9 +117,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "complaints.security.IdleSessionTimeout",
+    # request.user.is_verified(): the session holds a code's device.
+    "django_otp.middleware.OTPMiddleware",
     "complaints.security.RefusedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside the access log (its refusals are logged), the messages and the
+    # frame header, which its answers need like every page.
+    "complaints.two_factor.TwoFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "casetracker.database.StatementTimeoutMiddleware",
@@ -373,6 +384,31 @@ def _minutes(name: str, default: str) -> int:
 # it off (a log-in then lasts SESSION_COOKIE_AGE, two weeks). A form sent
 # after the session ended keeps what was typed (views.errors.SessionEnded).
 SESSION_IDLE_MINUTES = _minutes("SESSION_IDLE_MINUTES", "480")
+
+
+# Two-step log-in (django-otp; complaints/two_factor.py): after the password,
+# a six-digit code from an authenticator app (TOTP) or a one-time backup code.
+# Any user may turn it on for themselves; the roles listed here must (their
+# first log-in then sets it up).
+def _roles(name: str) -> frozenset[str]:
+    from complaints.roles import ROLE_PERMISSIONS
+
+    roles = frozenset(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
+    if unknown := roles - ROLE_PERMISSIONS.keys():
+        raise ImproperlyConfigured(
+            f"{name}: unknown role {', '.join(sorted(unknown))} "
+            f"(the roles are {', '.join(ROLE_PERMISSIONS)})."
+        )
+    return roles
+
+
+TWO_FACTOR_ROLES = _roles("TWO_FACTOR_ROLES")
+OTP_TOTP_ISSUER = "casetracker"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A wrong code locks the device for 1, 2, 4, 8 ... seconds (django-otp's throttle).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 # A refused form says why (expired, or no cookie) in the app's layout and
 # language, and that nothing was saved (complaints/views/errors.py).
 CSRF_FAILURE_VIEW = "complaints.views.errors.csrf_failure"

@@ -4,7 +4,12 @@ from django.urls import include, path
 
 from complaints import health
 from complaints.forms import LoginForm
-from complaints.views.account import PasswordChange
+from complaints.views.account import (
+    PasswordChange,
+    TwoFactorAccount,
+    TwoFactorSetup,
+    TwoFactorVerify,
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,6 +20,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", PasswordChange.as_view(), name="password_change"),
+    path("accounts/verify/", TwoFactorVerify.as_view(), name="two_factor_verify"),
+    path("accounts/two-factor/", TwoFactorAccount.as_view(), name="two_factor"),
+    path("accounts/two-factor/setup/", TwoFactorSetup.as_view(), name="two_factor_setup"),
     path("health/", health.web, name="health"),
     path("health/worker/", health.worker, name="health_worker"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -27,6 +27,8 @@ from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import workflow
 from .forms import AdminLoginForm, BoundedJSONField, NewCaseForm
@@ -266,11 +268,39 @@ class StackedInline(SafeInputMixin, admin.StackedInline):
 
 
 admin.site.unregister(User)
+# django-otp's own admins show a key (and its QR code) and the backup codes,
+# and let an admin make or edit one: replaced by the list below.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)
 class UserAdmin(SafeInputMixin, auth_admin.UserAdmin):
     """Django's user admin with the same hardened input as the others."""
+
+
+class TwoStepKeyAdmin(ModelAdmin):
+    """The users' keys for the two-step log-in: listed, and deleted when a
+    phone is lost (the user's password alone then logs them in, or, where
+    their role must have a key, their next log-in sets up a new one). The
+    secret is never shown, and nobody but its owner sets one up."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.register(TOTPDevice, TwoStepKeyAdmin)
+admin.site.register(StaticDevice, TwoStepKeyAdmin)
 
 
 class OrderItemInline(TabularInline):

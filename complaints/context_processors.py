@@ -12,6 +12,8 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if getattr(request, "owes_code", False):  # the password only (two_factor): no counts
+        return {"nav": {}}
     approves = user.has_perm("complaints.approve_offer")
     works = user.has_perm("complaints.work_case")
 

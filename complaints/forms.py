@@ -10,6 +10,7 @@ from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChange
 from django.core.validators import MaxLengthValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import (
     REPLY_MAX_LENGTH,
@@ -561,3 +562,31 @@ class AdminLoginForm(BoundedUsernameMixin, AdminAuthenticationForm):
 class PasswordChangeForm(StyledFormMixin, DjangoPasswordChangeForm):
     """Django's: the current password, then the new one twice, checked by
     AUTH_PASSWORD_VALIDATORS; drawn like the application's other forms."""
+
+
+class CodeForm(StyledFormMixin, forms.Form):
+    """A code for the two-step log-in: six digits from the authenticator app,
+    or (where ``backup`` allows it) one of the backup codes. Whether the code
+    is right is the view's to check (complaints.two_factor.check_code)."""
+
+    code = forms.CharField(
+        label=pgettext_lazy("two-step log-in", "code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, backup=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = (
+            _("The six digits your authenticator app shows now, or one of your backup codes.")
+            if backup
+            else _("The six digits your authenticator app shows now.")
+        )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split()).lower()
+        if not code.isalnum():
+            raise forms.ValidationError(_("A code has only digits and letters."))
+        return code

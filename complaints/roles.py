@@ -107,6 +107,11 @@ ADMIN_PERMISSIONS = [
     "axes.delete_accessattempt",
     "axes.view_accesslog",
     "axes.view_accessfailurelog",
+    # Two-step log-in (django-otp): list the keys, remove a lost phone's.
+    "otp_totp.view_totpdevice",
+    "otp_totp.delete_totpdevice",
+    "otp_static.view_staticdevice",
+    "otp_static.delete_staticdevice",
 ]
 
 ROLE_PERMISSIONS = {

@@ -123,6 +123,13 @@ def _between_writes(idle: int) -> float:
     return min(idle / 20, MOST_SECONDS_BETWEEN_WRITES)
 
 
+def seconds_between_writes() -> float:
+    """How often a session in use is written: what else the session keeps
+    fresh (two_factor's state) is written in the same requests."""
+    idle = _idle_seconds()
+    return _between_writes(idle) if idle else MOST_SECONDS_BETWEEN_WRITES
+
+
 @receiver(user_logged_in)
 def start_idle_clock(sender, request=None, user=None, **kwargs):
     """A log-in is activity: the first page after it need not write the session."""

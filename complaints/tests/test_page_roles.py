@@ -37,6 +37,14 @@ PAGES = {
     # Each user's own password, whatever their role.
     "password_change": ("GET", 302, 200, 200, 200, 200, 200),
     "password_change+post": ("POST", 302, 200, 200, 200, 200, 200),  # the empty form's errors
+    # Each user's own two-step log-in (off for all of them here): the page,
+    # setting it up, and the code page, which has nothing to ask (to home).
+    "two_factor": ("GET", 302, 200, 200, 200, 200, 200),
+    "two_factor+post": ("POST", 302, 302, 302, 302, 302, 302),  # off: nothing to change
+    "two_factor_setup": ("GET", 302, 200, 200, 200, 200, 200),
+    "two_factor_setup+post": ("POST", 302, 200, 200, 200, 200, 200),  # the empty form's errors
+    "two_factor_verify": ("GET", 302, 302, 302, 302, 302, 302),
+    "two_factor_verify+post": ("POST", 302, 302, 302, 302, 302, 302),
     "set_language": ("POST", 302, 302, 302, 302, 302, 302),
     # For load balancers and monitoring: open to all, naming only checks.
     "health": ("GET", 200, 200, 200, 200, 200, 200),
@@ -110,6 +118,9 @@ ADMIN_MODELS = {
     "axes.AccessAttempt": ("", "", "", "vd"),  # deleting one unlocks that login
     "axes.AccessLog": ("", "", "", "v"),
     "axes.AccessFailureLog": ("", "", "", "v"),
+    # Two-step log-in keys: listed, and removed when a phone is lost.
+    "otp_totp.TOTPDevice": ("", "", "", "vd"),
+    "otp_static.StaticDevice": ("", "", "", "vd"),
     "complaints.Customer": ("va", "va", "va", "va"),
     "complaints.Order": ("va", "va", "va", "va"),
     "complaints.OrderItem": ("va", "va", "va", "va"),
@@ -230,6 +241,15 @@ def world(agent, agent2, supervisor, admin_user, outsider, settings, tmp_path):
         endpoint=endpoint, event_type="case.opened", event_id="e-1", payload={}
     )
     Token.objects.create(user=agent)
+    # A two-step log-in key and backup codes, of a user not among the roles'
+    # (theirs would owe a code first).
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from complaints import two_factor
+
+    owner = get_user_model().objects.create_user("phone_owner")
+    two_factor.turn_on(owner, TOTPDevice.objects.create(user=owner, confirmed=False))
     login = Client()  # a failed and a good login: django-axes' records
     login.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
     login.post("/accounts/login/", {"username": agent.username, "password": "pw-for-tests-only"})

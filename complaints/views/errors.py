@@ -72,11 +72,17 @@ def _api_error(detail: str, code: str, status: int) -> JsonResponse:
 
 
 def _htmx_message(
-    message: str, code: str, status: int, level: str = "danger", login: str = ""
+    message: str, code: str, status: int, level: str = "danger", login: str = "", go_label=""
 ) -> HttpResponse:
     """The message alone, for the page's message area (``login``: a link to
-    log in again in a new tab)."""
-    context = {"message": message, "code": code, "level": level, "login": login}
+    log in again, or ``go_label``, in a new tab)."""
+    context = {
+        "message": message,
+        "code": code,
+        "level": level,
+        "login": login,
+        "go_label": go_label,
+    }
     # No request: the message area needs no user, and the database may be gone.
     body = loader.render_to_string("errors/_message.html", context)
     return HttpResponse(
@@ -340,26 +346,43 @@ class SessionEnded:
         login = _login_url(here)
         if reading:
             return HttpResponseClientRedirect(login)
-        request._refusal_reason = "session ended"  # for the access log
-        if htmx:
-            message = _(
+        return keep_what_was_sent(
+            request,
+            code="session_ended",
+            go_to=login,
+            heading=_("Your session has ended"),
+            go_label=_("Log in again in a new tab"),
+            htmx_message=_(
                 "Your session has ended, so this was not sent; what you typed is "
                 "still here. Log in again in another tab, then send it again."
-            )
-            return _htmx_message(message, "session_ended", 401, "warning", login=login)
-        message = _(
-            "Your session had ended, so what you sent was not saved. What you "
-            "typed is below: log in again in a new tab, then send it again from here."
+            ),
+            page_message=_(
+                "Your session had ended, so what you sent was not saved. What you "
+                "typed is below: log in again in a new tab, then send it again from here."
+            ),
         )
-        typed, carried, passwords = _sent_fields(request.POST)
-        context = {
-            "message": message,
-            "code": "session_ended",
-            "login": login,
-            "action": request.get_full_path(),
-            "typed": _typed_fields(request, typed),
-            "carried": carried,
-            "files": [upload.name for upload in request.FILES.values()],
-            "passwords": passwords,
-        }
-        return render(request, "errors/session_ended.html", context, status=401)
+
+
+def keep_what_was_sent(request, *, code, go_to, heading, go_label, htmx_message, page_message):
+    """Refuse (401) a form this browser may not send yet, losing nothing:
+    for htmx a message (the typed text stays on the page), for a plain form
+    a page that holds what was typed, a link to ``go_to`` (where to become
+    able to send it: log in, enter a code) in a new tab, and the form to send
+    it all again from there."""
+    request._refusal_reason = code.replace("_", " ")  # for the access log
+    if _is_htmx(request):
+        return _htmx_message(htmx_message, code, 401, "warning", login=go_to, go_label=go_label)
+    typed, carried, passwords = _sent_fields(request.POST)
+    context = {
+        "heading": heading,
+        "message": page_message,
+        "code": code,
+        "login": go_to,
+        "go_label": go_label,
+        "action": request.get_full_path(),
+        "typed": _typed_fields(request, typed),
+        "carried": carried,
+        "files": [upload.name for upload in request.FILES.values()],
+        "passwords": passwords,
+    }
+    return render(request, "errors/session_ended.html", context, status=401)
