@@ -580,3 +580,46 @@ def test_no_page_breaks_the_content_security_policy(page, live_server):
         page.wait_for_load_state("networkidle")
     assert len(paths) > 20
     assert violations == []
+
+
+def test_two_step_log_in_from_setting_it_up_to_a_backup_code(page, console_errors):
+    """An agent turns the two-step log-in on from the key the page shows (as
+    an authenticator app reads it), keeps the backup codes, and the next
+    log-in asks for a code; the QR code draws under the page's policy."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+
+    UserFactory(username="careful", role="agent")
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    log_in(page, "careful")
+    page.goto(reverse("password_change"))
+    page.locator("#account-tabs").get_by_role("link", name="Two-step log-in").click()
+    page.get_by_role("link", name="Turn it on").click()
+    expect(page.locator("#qr-code svg")).to_be_visible()
+    secret = page.locator("#secret").inner_text().replace(" ", "")
+    code = f"{TOTP(b32decode(secret)).token():06d}"  # what the phone's app shows
+    page.get_by_role("textbox", name="Code").fill(code)
+    page.locator("#setup-form").get_by_role("button", name="Turn it on").click()
+    expect(page.locator("h1")).to_have_text("Your backup codes")
+    codes = page.locator("#backup-codes li").all_inner_texts()
+    assert len(codes) == 10
+    page.get_by_role("link", name="I have kept them").click()
+    expect(page.locator("h1")).not_to_have_text("Your backup codes")
+
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, "careful")
+    expect(page.locator("h1")).to_have_text("Enter your code")
+    page.get_by_label("Code").fill(codes[0])
+    page.locator("#verify-form").get_by_role("button", name="Log in").click()
+    expect(page.locator("#messages")).to_contain_text(
+        "You logged in with a backup code; 9 are left."
+    )
+    expect(page.locator("header")).to_contain_text("My cases")  # in, with the navigation
+    assert violations == [] and console_errors == []
