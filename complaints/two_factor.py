@@ -178,13 +178,15 @@ def log_event(request, what: str) -> None:
 @cache
 def _open_paths() -> frozenset[str]:
     """What a log-in that owes its code may still open: the code page, setting
-    up a key (the view refuses it to a user who has one), logging out,
-    the language, health checks."""
+    up a key (the view refuses it to a user who has one), logging out or in
+    as someone else (a shared desk), the language, health checks. Addresses
+    as ``request.path`` has them, with the prefix the site is served under."""
     return frozenset(
         reverse(name)
         for name in (
             "two_factor_verify",
             "two_factor_setup",
+            "login",
             "logout",
             "set_language",
             "admin:logout",
@@ -208,7 +210,7 @@ class TwoFactorMiddleware:
         if user.is_authenticated and not user.is_verified():
             _, required, on = _state(request)
             request.owes_code = required or on
-            if request.owes_code and request.path_info not in _open_paths():
+            if request.owes_code and request.path not in _open_paths():
                 return self.hold_back(request, "two_factor_verify" if on else "two_factor_setup")
         return self.get_response(request)
 

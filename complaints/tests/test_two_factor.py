@@ -360,3 +360,15 @@ def test_the_roles_setting_is_read_from_the_environment():
     assert "TWO_FACTOR_ROLES: unknown role boss (the roles are agent, supervisor, admin)." in (
         refused.stderr
     )
+
+
+def test_someone_else_logs_in_at_a_desk_left_at_the_code_page(agent, agent2):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        _turned_on(agent, clock)
+        desk = _log_in(agent)  # left at the code page
+        assert desk.get(QUEUE)["Location"].startswith(VERIFY)
+        assert desk.get(reverse("login")).status_code == 200  # the log-in page, not the code's
+        other = desk.post(reverse("login"), {"username": agent2.username, "password": PASSWORD})
+        assert other.status_code == 302
+        page = desk.get(QUEUE)
+        assert page.status_code == 200 and page.context["user"] == agent2
