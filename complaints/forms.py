@@ -1,5 +1,6 @@
 """One form per workflow step. Forms check shape; the workflow enforces rules."""
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -587,6 +588,8 @@ class CodeForm(StyledFormMixin, forms.Form):
 
     def clean_code(self):
         code = "".join(self.cleaned_data["code"].split()).lower()
-        if not code.isalnum():
-            raise forms.ValidationError(_("A code has only digits and letters."))
+        if not re.fullmatch(r"[0-9]{6}|[a-z2-7]{8}", code):
+            raise forms.ValidationError(
+                _("Enter the six digits from the app, or a backup code (eight characters).")
+            )
         return code

@@ -372,3 +372,21 @@ def test_someone_else_logs_in_at_a_desk_left_at_the_code_page(agent, agent2):
         assert other.status_code == 302
         page = desk.get(QUEUE)
         assert page.status_code == 200 and page.context["user"] == agent2
+
+
+def test_bad_input_on_the_code_pages_is_a_form_error(agent):
+    """Nothing typed, markup, a NUL byte, 10,000 characters, a code of the
+    wrong shape: refused on the form, never a 500, and no key is locked by
+    what could not be a code."""
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        _turned_on(agent, clock)
+        key = TOTPDevice.objects.get(user=agent)
+        client = _log_in(agent)
+        for bad in ("", "   ", '<script>alert(1)</script>"', "12\x0034", "9" * 10_000, "１２３"):
+            response = client.post(VERIFY, {"code": bad})
+            assert response.status_code == 200, repr(bad[:20])
+            assert response.context["form"].errors["code"], repr(bad[:20])
+            assert "<script>alert" not in response.content.decode()
+        key.refresh_from_db()
+        assert key.throttling_failure_count == 0
+        assert client.post(VERIFY, {"code": _code(key)}).status_code == 302
