@@ -274,9 +274,34 @@ admin.site.unregister(TOTPDevice)
 admin.site.unregister(StaticDevice)
 
 
+class TwoStepFilter(admin.SimpleListFilter):
+    title = gettext_lazy("two-step log-in")
+    parameter_name = "two_step"
+
+    def lookups(self, request, model_admin):
+        return [("on", gettext_lazy("On")), ("off", gettext_lazy("Off"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("on", "off"):
+            return queryset.filter(two_step=self.value() == "on")
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(SafeInputMixin, auth_admin.UserAdmin):
-    """Django's user admin with the same hardened input as the others."""
+    """Django's user admin with the same hardened input as the others, and
+    whether each user logs in in two steps (who still has to turn it on)."""
+
+    list_display = [*auth_admin.UserAdmin.list_display, "two_step"]
+    list_filter = [*auth_admin.UserAdmin.list_filter, TwoStepFilter]
+
+    def get_queryset(self, request):
+        keys = TOTPDevice.objects.filter(user=models.OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(two_step=models.Exists(keys))
+
+    @admin.display(boolean=True, description=gettext_lazy("two-step log-in"), ordering="two_step")
+    def two_step(self, user):
+        return user.two_step
 
 
 class TwoStepKeyAdmin(ModelAdmin):

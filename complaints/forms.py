@@ -579,6 +579,7 @@ class CodeForm(StyledFormMixin, forms.Form):
     )
 
     def __init__(self, *args, backup=True, **kwargs):
+        self.backup = backup
         super().__init__(*args, **kwargs)
         self.fields["code"].help_text = (
             _("The six digits your authenticator app shows now, or one of your backup codes.")
@@ -588,6 +589,8 @@ class CodeForm(StyledFormMixin, forms.Form):
 
     def clean_code(self):
         code = "".join(self.cleaned_data["code"].split()).lower()
+        if not self.backup and not re.fullmatch(r"[0-9]{6}", code):
+            raise forms.ValidationError(_("Enter the six digits the app shows."))
         if not re.fullmatch(r"[0-9]{6}|[a-z2-7]{8}", code):
             raise forms.ValidationError(
                 _("Enter the six digits from the app, or a backup code (eight characters).")

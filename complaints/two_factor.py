@@ -122,8 +122,13 @@ def turn_on(user, device: TOTPDevice) -> list[str]:
 
 @transaction.atomic
 def new_backup_codes(user) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    backup = StaticDevice.objects.create(user=user, name=BACKUP_NAME, confirmed=True)
+    """Ten new backup codes instead of the old ones, on the same device: a
+    log-in that entered one of the old codes stays logged in."""
+    backup = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    if backup is None:
+        backup = StaticDevice.objects.create(user=user, name=BACKUP_NAME, confirmed=True)
+    StaticDevice.objects.filter(user=user).exclude(pk=backup.pk).delete()
+    backup.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
     return codes

@@ -269,13 +269,13 @@ def test_turning_it_off_takes_a_code(agent, caplog):
 def test_new_backup_codes_replace_the_old_ones(agent):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         old = _turned_on(agent, clock)
-        key = TOTPDevice.objects.get(user=agent)
-        client = _log_in(agent)
-        client.post(VERIFY, {"code": _code(key)})
+        client = _log_in(agent)  # a log-in that entered one of the backup codes
+        assert client.post(VERIFY, {"code": old[1]}).status_code == 302
         made = client.post(ACCOUNT, {"action": "backup-codes"})
         new = re.findall(r'<li class="col">([a-z2-7]{8})</li>', made.content.decode())
         assert made.status_code == 200 and len(new) == 10 and not set(new) & set(old)
         assert "no-store" in made["Cache-Control"]
+        assert client.get(QUEUE).status_code == 200  # still in after making new ones
         stale = _log_in(agent)
         stale.post(VERIFY, {"code": old[0]})
         assert stale.get(QUEUE).status_code == 302
@@ -318,6 +318,12 @@ def test_an_admin_lists_the_keys_without_their_secret_and_removes_a_lost_one(age
         admin_user.is_staff = True  # as a shop sets its admins up
         admin_user.save(update_fields=["is_staff"])
         admin = _log_in(admin_user)
+        users = reverse("admin:auth_user_changelist")
+        on = admin.get(f"{users}?two_step=on").context["cl"].result_list
+        off = admin.get(f"{users}?two_step=off").context["cl"].result_list
+        assert [u.username for u in on] == [agent.username]  # who has turned it on
+        assert agent.username not in {u.username for u in off} and admin_user in off
+        assert "column-two_step" in admin.get(users).content.decode()
         listed = admin.get(reverse("admin:otp_totp_totpdevice_changelist")).content.decode()
         assert agent.username in listed
         shown = admin.get(reverse("admin:otp_totp_totpdevice_change", args=[key.pk]))
@@ -390,3 +396,12 @@ def test_bad_input_on_the_code_pages_is_a_form_error(agent):
         key.refresh_from_db()
         assert key.throttling_failure_count == 0
         assert client.post(VERIFY, {"code": _code(key)}).status_code == 302
+
+
+def test_setting_up_takes_the_apps_six_digits_only(agent):
+    client = _log_in(agent)
+    client.get(SETUP)
+    refused = client.post(SETUP, {"code": "abcdefgh"})  # a backup code's shape
+    assert refused.context["form"].errors["code"] == ["Enter the six digits the app shows."]
+    key = TOTPDevice.objects.get(user=agent)
+    assert not key.confirmed and key.throttling_failure_count == 0
