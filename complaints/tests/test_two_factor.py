@@ -405,3 +405,29 @@ def test_setting_up_takes_the_apps_six_digits_only(agent):
     assert refused.context["form"].errors["code"] == ["Enter the six digits the app shows."]
     key = TOTPDevice.objects.get(user=agent)
     assert not key.confirmed and key.throttling_failure_count == 0
+
+
+def test_the_command_line_removes_a_key_when_no_admin_can_log_in(admin_user, settings, caplog):
+    """The only admin lost their phone and backup codes, and admins must have
+    a key: the server's shell gives the way back in."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.TWO_FACTOR_ROLES = frozenset({"admin"})
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client = _log_in(admin_user)
+        client.get(SETUP)
+        _turn_on(client, admin_user, clock)
+        with pytest.raises(CommandError, match="No user 'nobody'"):
+            call_command("remove_two_step_key", "nobody")
+        out = StringIO()
+        with caplog.at_level(logging.INFO, logger="casetracker.access"):
+            call_command("remove_two_step_key", admin_user.username, stdout=out)
+        assert "their next log-in sets up a new key" in out.getvalue()
+        assert not two_factor.is_on(admin_user) and not two_factor.backup_codes_left(admin_user)
+        assert any("removed from the command line" in r.getMessage() for r in caplog.records)
+        held = _log_in(admin_user).get(QUEUE)
+        assert held.status_code == 302 and held["Location"].startswith(SETUP)
+        with pytest.raises(CommandError, match="has no two-step log-in key"):
+            call_command("remove_two_step_key", admin_user.username)
