@@ -176,8 +176,9 @@ def page_then(name: str, next_path: str) -> str:
     return f"{reverse(name)}?{urlencode({'next': next_path})}"
 
 
-def log_event(request, what: str) -> None:
-    log.info("%s: %s from %s", what, request.user.get_username(), client_ip(request) or "unknown")
+def log_event(request, what: str, level=logging.INFO) -> None:
+    user, address = request.user.get_username(), client_ip(request) or "unknown"
+    log.log(level, "%s: %s from %s", what, user, address)
 
 
 @cache

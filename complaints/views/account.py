@@ -91,7 +91,8 @@ def _refused_code(request, form, wait: int) -> None:
         )
     else:
         form.add_error("code", _("That code is not right, or it was used already."))
-    two_factor.log_event(request, "two-step code refused" + (" (locked)" if wait else ""))
+    what = "two-step code refused" + (" (locked)" if wait else "")
+    two_factor.log_event(request, what, logging.WARNING)  # as a failed password is
 
 
 @method_decorator([never_cache, login_required], name="dispatch")
