@@ -432,3 +432,27 @@ def test_the_command_line_removes_a_key_when_no_admin_can_log_in(admin_user, set
         assert held.status_code == 302 and held["Location"].startswith(SETUP)
         with pytest.raises(CommandError, match="has no two-step log-in key"):
             call_command("remove_two_step_key", admin_user.username)
+
+
+def _queries(client, path=QUEUE) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_a_page_costs_no_query_without_a_key_and_one_with_it(agent):
+    """Whether a user owes a code is kept in the session: no query for it on
+    a page; a log-in that entered its code reads its key once (an admin may
+    have removed it)."""
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client = _log_in(agent)
+        _queries(client)  # the first page after the log-in
+        without = _queries(client)
+        _turn_on(client, agent, clock)
+        _queries(client)
+        assert _queries(client) == without + 1
+        clock.shift(20)  # a later page (within the queue filters' 60 s cache)
+        assert _queries(client) == without + 1
