@@ -30,7 +30,7 @@ from django_fsm import TransitionNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import workflow
+from . import two_factor, workflow
 from .forms import AdminLoginForm, BoundedJSONField, NewCaseForm
 from .models import (
     BusinessHours,
@@ -323,9 +323,25 @@ class TwoStepKeyAdmin(ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        """A lost phone's key goes with its backup codes, and its owner is told."""
+        for user in {key.user for key in queryset.select_related("user")}:
+            two_factor.removed_by_admin(user)
+
+
+class BackupCodesAdmin(TwoStepKeyAdmin):
+    """A user's backup codes: listed (never the codes themselves), and removed
+    with their key, not on their own."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 admin.site.register(TOTPDevice, TwoStepKeyAdmin)
-admin.site.register(StaticDevice, TwoStepKeyAdmin)
+admin.site.register(StaticDevice, BackupCodesAdmin)
 
 
 class OrderItemInline(TabularInline):

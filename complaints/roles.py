@@ -107,11 +107,11 @@ ADMIN_PERMISSIONS = [
     "axes.delete_accessattempt",
     "axes.view_accesslog",
     "axes.view_accessfailurelog",
-    # Two-step log-in (django-otp): list the keys, remove a lost phone's.
+    # Two-step log-in (django-otp): list the keys, remove a lost phone's
+    # (its backup codes go with it).
     "otp_totp.view_totpdevice",
     "otp_totp.delete_totpdevice",
     "otp_static.view_staticdevice",
-    "otp_static.delete_staticdevice",
 ]
 
 ROLE_PERMISSIONS = {

@@ -181,6 +181,30 @@ def log_event(request, what: str, level=logging.INFO) -> None:
     log.log(level, "%s: %s from %s", what, user, address)
 
 
+def tell(user, message: str) -> None:
+    """Tell ``user`` what happened to their log-in (in the app and by e-mail),
+    so that a change they did not make is noticed."""
+    from .models import NotificationKind
+    from .notifications import notify
+
+    notify(recipient=user, kind=NotificationKind.ACCOUNT, message=message)
+
+
+def if_not_you() -> str:
+    return _("If this was not you, change your password and tell an admin at once.")
+
+
+def removed_by_admin(user) -> None:
+    """An admin (or the command line) removed the user's key."""
+    turn_off(user)
+    tell(
+        user,
+        _("An admin removed your two-step log-in key: your password alone logs you in now.")
+        + " "
+        + if_not_you(),
+    )
+
+
 @cache
 def _open_paths() -> frozenset[str]:
     """What a log-in that owes its code may still open: the code page, setting

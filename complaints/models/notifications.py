@@ -14,6 +14,10 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("Case assigned to you")
     DEADLINE = "deadline", _("Deadline")
     ESCALATION = "escalation", _("Escalation")
+    # What happened to the user's own log-in (a password changed, the
+    # two-step log-in turned on or off, a backup code used): told so that a
+    # change they did not make is noticed.
+    ACCOUNT = "account", _("Your account")
 
 
 class NotificationQuerySet(models.QuerySet):

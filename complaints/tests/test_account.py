@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from complaints.models import Notification
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-for-tests-only"  # the factories'
@@ -59,6 +61,8 @@ def test_a_user_changes_their_password_and_their_other_log_ins_end(agent, caplog
         record.getMessage().startswith(f"password changed by {agent.username} from")
         for record in caplog.records
     )
+    told = Notification.objects.get(recipient=agent, kind="account")
+    assert told.message.startswith("Your password was changed (from 127.0.0.1).")
     following = here.get(changed["Location"], follow=True)
     assert "Your password was changed." in following.content.decode()
     assert here.get(PAGE).status_code == 200  # this browser stays logged in

@@ -120,7 +120,7 @@ ADMIN_MODELS = {
     "axes.AccessFailureLog": ("", "", "", "v"),
     # Two-step log-in keys: listed, and removed when a phone is lost.
     "otp_totp.TOTPDevice": ("", "", "", "vd"),
-    "otp_static.StaticDevice": ("", "", "", "vd"),
+    "otp_static.StaticDevice": ("", "", "", "v"),  # removed with its key
     "complaints.Customer": ("va", "va", "va", "va"),
     "complaints.Order": ("va", "va", "va", "va"),
     "complaints.OrderItem": ("va", "va", "va", "va"),

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from complaints import two_factor
-from complaints.models import Case, CaseEvent
+from complaints.models import Case, CaseEvent, Notification
 from complaints.security import seconds_between_writes
 
 from . import flows
@@ -67,7 +67,9 @@ def _turned_on(user, clock) -> list[str]:
     return _turn_on(_log_in(user), user, clock)
 
 
-def test_a_user_turns_it_on_and_then_logs_in_with_a_code(agent, caplog):
+def test_a_user_turns_it_on_and_then_logs_in_with_a_code(
+    agent, caplog, mailoutbox, django_capture_on_commit_callbacks
+):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         here = _log_in(agent)
         account = here.get(ACCOUNT).content.decode()
@@ -89,7 +91,10 @@ def test_a_user_turns_it_on_and_then_logs_in_with_a_code(agent, caplog):
         assert wrong.status_code == 200 and wrong.context["form"].errors["code"]
         assert not two_factor.is_on(agent)
         clock.shift(5)  # past the second the wrong code locked the key for
-        with caplog.at_level(logging.INFO, logger="casetracker.access"):
+        with (
+            caplog.at_level(logging.INFO, logger="casetracker.access"),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
             codes = _turn_on(here, agent, clock)
         assert len(codes) == 10 and len(set(codes)) == 10
         assert two_factor.is_on(agent) and two_factor.backup_codes_left(agent) == 10
@@ -97,6 +102,13 @@ def test_a_user_turns_it_on_and_then_logs_in_with_a_code(agent, caplog):
             r.getMessage().startswith(f"two-step log-in turned on: {agent.username} from")
             for r in caplog.records
         )
+        told = Notification.objects.get(recipient=agent, kind="account")
+        assert told.message.startswith(
+            "The two-step log-in was turned on for your account (from 127.0.0.1). If this was not"
+        )
+        assert [m.to for m in mailoutbox] == [[agent.email]]  # and e-mailed
+        listed = here.get(reverse("complaints:notifications")).content.decode()
+        assert "The two-step log-in was turned on for your account" in listed
         assert here.get(QUEUE).status_code == 200  # this browser entered the code
         assert 'data-on="true"' in here.get(ACCOUNT).content.decode()
 
@@ -146,6 +158,9 @@ def test_a_backup_code_logs_in_once_and_says_how_many_are_left(agent):
         assert entered.redirect_chain[-1][0] == QUEUE
         assert "You logged in with a backup code; 9 are left." in entered.content.decode()
         assert two_factor.backup_codes_left(agent) == 9
+        assert Notification.objects.filter(
+            recipient=agent, message__startswith="A backup code was used to log in"
+        ).exists()
         clock.shift(5)
         second = _log_in(agent)
         assert second.post(VERIFY, {"code": codes[3], "next": QUEUE}).status_code == 200
@@ -264,6 +279,10 @@ def test_turning_it_off_takes_a_code(agent, caplog):
         assert off.status_code == 302 and not two_factor.is_on(agent)
         assert not StaticToken.objects.filter(device__user=agent).exists()
         assert any(r.getMessage().startswith("two-step log-in turned off") for r in caplog.records)
+        assert Notification.objects.filter(
+            recipient=agent,
+            message__startswith="The two-step log-in of your account was turned off",
+        ).exists()
         assert _log_in(agent).get(QUEUE).status_code == 200  # the password alone again
 
 
@@ -336,6 +355,12 @@ def test_an_admin_lists_the_keys_without_their_secret_and_removes_a_lost_one(age
             reverse("admin:otp_totp_totpdevice_delete", args=[key.pk]), {"post": "yes"}
         )
         assert deleted.status_code == 302 and not two_factor.is_on(agent)
+        assert not two_factor.backup_codes_left(agent)  # they went with the key
+        assert Notification.objects.filter(
+            recipient=agent, message__startswith="An admin removed your two-step log-in key"
+        ).exists()
+        codes_list = reverse("admin:otp_static_staticdevice_changelist")
+        assert "delete_selected" not in admin.get(codes_list).content.decode()
         assert _log_in(agent).get(QUEUE).status_code == 200  # the password alone again
 
 

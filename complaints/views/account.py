@@ -53,12 +53,22 @@ class PasswordChange(auth_views.PasswordChangeView):
                 "you are now logged out."
             ),
         )
+        two_factor.tell(
+            self.request.user,
+            _("Your password was changed (from %(address)s).") % _address(self.request)
+            + " "
+            + two_factor.if_not_you(),
+        )
         return response
 
     def get_success_url(self):
         if may_list_queue("mine", self.request.user):  # as home: a queue to start from
             return reverse("complaints:home")
         return reverse("password_change")  # no queue to go to: the page again, with the message
+
+
+def _address(request) -> dict:
+    return {"address": client_ip(request) or _("an unknown address")}
 
 
 # Two-step log-in (complaints/two_factor.py): the code page, setting up a
@@ -124,6 +134,13 @@ class TwoFactorVerify(FormView):
         if isinstance(device, StaticDevice):
             left = two_factor.backup_codes_left(self.request.user)
             two_factor.log_event(self.request, f"backup code used ({left} left)")
+            two_factor.tell(
+                self.request.user,
+                _("A backup code was used to log in to your account (from %(address)s).")
+                % _address(self.request)
+                + " "
+                + two_factor.if_not_you(),
+            )
             messages.warning(
                 self.request,
                 ngettext(
@@ -189,6 +206,12 @@ class TwoFactorSetup(FormView):
                 self.request,
                 "two-step log-in moved to a new key" if replacing else "two-step log-in turned on",
             )
+            told = (
+                _("Your two-step log-in moved to a new key (from %(address)s).")
+                if replacing
+                else _("The two-step log-in was turned on for your account (from %(address)s).")
+            )
+            two_factor.tell(user, told % _address(self.request) + " " + two_factor.if_not_you())
             context = {"codes": codes, "turned_on": True, "next": _next_page(self.request)}
             return render(self.request, "registration/two_factor_backup_codes.html", context)
         _refused_code(self.request, form, wait)
@@ -221,6 +244,13 @@ class TwoFactorAccount(View):
         if action == "backup-codes":
             codes = two_factor.new_backup_codes(user)
             two_factor.log_event(request, "new backup codes made")
+            two_factor.tell(
+                user,
+                _("New backup codes were made for your account (from %(address)s).")
+                % _address(request)
+                + " "
+                + two_factor.if_not_you(),
+            )
             return render(request, "registration/two_factor_backup_codes.html", {"codes": codes})
         if action != "off":
             return self.get(request, status=400)
@@ -235,6 +265,13 @@ class TwoFactorAccount(View):
                 two_factor.turn_off(user)
                 two_factor.remember(request)
                 two_factor.log_event(request, "two-step log-in turned off")
+                two_factor.tell(
+                    user,
+                    _("The two-step log-in of your account was turned off (from %(address)s).")
+                    % _address(request)
+                    + " "
+                    + two_factor.if_not_you(),
+                )
                 messages.success(
                     request, _("The two-step log-in is off: your password alone logs you in.")
                 )

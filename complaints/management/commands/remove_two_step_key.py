@@ -28,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError(f"No user {username!r}.")
         if not two_factor.is_on(user):
             raise CommandError(f"{username} has no two-step log-in key; nothing was changed.")
-        two_factor.turn_off(user)
+        two_factor.removed_by_admin(user)
         log.warning("two-step log-in key removed from the command line: %s", username)
         then = (
             "their next log-in sets up a new key"
