@@ -181,28 +181,27 @@ def log_event(request, what: str, level=logging.INFO) -> None:
     log.log(level, "%s: %s from %s", what, user, address)
 
 
-def tell(user, message: str) -> None:
+def tell(user, message: str, request=None) -> None:
     """Tell ``user`` what happened to their log-in (in the app and by e-mail),
-    so that a change they did not make is noticed."""
+    so that a change they did not make is noticed: ``message`` names the
+    address of ``request`` as %(address)s, and ends with what to do then."""
     from .models import NotificationKind
     from .notifications import notify
 
+    if request is not None:
+        message %= {"address": client_ip(request) or _("an unknown address")}
+    message += " " + _("If this was not you, change your password and tell an admin at once.")
     notify(recipient=user, kind=NotificationKind.ACCOUNT, message=message)
-
-
-def if_not_you() -> str:
-    return _("If this was not you, change your password and tell an admin at once.")
 
 
 def removed_by_admin(user) -> None:
     """An admin (or the command line) removed the user's key."""
-    turn_off(user)
-    tell(
-        user,
-        _("An admin removed your two-step log-in key: your password alone logs you in now.")
-        + " "
-        + if_not_you(),
-    )
+    with transaction.atomic():
+        turn_off(user)
+        tell(
+            user,
+            _("An admin removed your two-step log-in key: your password alone logs you in now."),
+        )
 
 
 @cache

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -39,6 +40,7 @@ class PasswordChange(auth_views.PasswordChangeView):
     form_class = PasswordChangeForm
     template_name = "registration/password_change.html"
 
+    @transaction.atomic  # the password and the notification of it, together
     def form_valid(self, form):
         response = super().form_valid(form)
         log.info(
@@ -54,10 +56,7 @@ class PasswordChange(auth_views.PasswordChangeView):
             ),
         )
         two_factor.tell(
-            self.request.user,
-            _("Your password was changed (from %(address)s).") % _address(self.request)
-            + " "
-            + two_factor.if_not_you(),
+            self.request.user, _("Your password was changed (from %(address)s)."), self.request
         )
         return response
 
@@ -65,10 +64,6 @@ class PasswordChange(auth_views.PasswordChangeView):
         if may_list_queue("mine", self.request.user):  # as home: a queue to start from
             return reverse("complaints:home")
         return reverse("password_change")  # no queue to go to: the page again, with the message
-
-
-def _address(request) -> dict:
-    return {"address": client_ip(request) or _("an unknown address")}
 
 
 # Two-step log-in (complaints/two_factor.py): the code page, setting up a
@@ -136,10 +131,8 @@ class TwoFactorVerify(FormView):
             two_factor.log_event(self.request, f"backup code used ({left} left)")
             two_factor.tell(
                 self.request.user,
-                _("A backup code was used to log in to your account (from %(address)s).")
-                % _address(self.request)
-                + " "
-                + two_factor.if_not_you(),
+                _("A backup code was used to log in to your account (from %(address)s)."),
+                self.request,
             )
             messages.warning(
                 self.request,
@@ -200,18 +193,19 @@ class TwoFactorSetup(FormView):
         replacing = two_factor.is_on(user)
         device, wait = two_factor.check_code(user, form.cleaned_data["code"], being_set_up=key)
         if device is not None:
-            codes = two_factor.turn_on(user, device)
-            two_factor.verified(self.request, device)
-            two_factor.log_event(
-                self.request,
-                "two-step log-in moved to a new key" if replacing else "two-step log-in turned on",
-            )
             told = (
                 _("Your two-step log-in moved to a new key (from %(address)s).")
                 if replacing
                 else _("The two-step log-in was turned on for your account (from %(address)s).")
             )
-            two_factor.tell(user, told % _address(self.request) + " " + two_factor.if_not_you())
+            with transaction.atomic():
+                codes = two_factor.turn_on(user, device)
+                two_factor.tell(user, told, self.request)
+            two_factor.verified(self.request, device)
+            two_factor.log_event(
+                self.request,
+                "two-step log-in moved to a new key" if replacing else "two-step log-in turned on",
+            )
             context = {"codes": codes, "turned_on": True, "next": _next_page(self.request)}
             return render(self.request, "registration/two_factor_backup_codes.html", context)
         _refused_code(self.request, form, wait)
@@ -242,15 +236,11 @@ class TwoFactorAccount(View):
             messages.info(request, _("The two-step log-in is off: there is nothing to change."))
             return redirect("two_factor")
         if action == "backup-codes":
-            codes = two_factor.new_backup_codes(user)
+            with transaction.atomic():
+                codes = two_factor.new_backup_codes(user)
+                told = _("New backup codes were made for your account (from %(address)s).")
+                two_factor.tell(user, told, request)
             two_factor.log_event(request, "new backup codes made")
-            two_factor.tell(
-                user,
-                _("New backup codes were made for your account (from %(address)s).")
-                % _address(request)
-                + " "
-                + two_factor.if_not_you(),
-            )
             return render(request, "registration/two_factor_backup_codes.html", {"codes": codes})
         if action != "off":
             return self.get(request, status=400)
@@ -262,16 +252,12 @@ class TwoFactorAccount(View):
         if form.is_valid():
             device, wait = two_factor.check_code(user, form.cleaned_data["code"])
             if device is not None:
-                two_factor.turn_off(user)
+                told = _("The two-step log-in of your account was turned off (from %(address)s).")
+                with transaction.atomic():
+                    two_factor.turn_off(user)
+                    two_factor.tell(user, told, request)
                 two_factor.remember(request)
                 two_factor.log_event(request, "two-step log-in turned off")
-                two_factor.tell(
-                    user,
-                    _("The two-step log-in of your account was turned off (from %(address)s).")
-                    % _address(request)
-                    + " "
-                    + two_factor.if_not_you(),
-                )
                 messages.success(
                     request, _("The two-step log-in is off: your password alone logs you in.")
                 )
