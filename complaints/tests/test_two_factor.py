@@ -422,6 +422,11 @@ def test_bad_input_on_the_code_pages_is_a_form_error(agent):
         key.refresh_from_db()
         assert key.throttling_failure_count == 0
         assert client.post(VERIFY, {"code": _code(key)}).status_code == 302
+        unknown = client.post(ACCOUNT, {"action": "<b>everything</b>"})
+        assert unknown.status_code == 400
+        assert 'data-error="invalid_request"' in unknown.content.decode()
+        assert "Unknown action on the two-step log-in." in unknown.content.decode()
+        assert two_factor.is_on(agent)  # nothing changed
 
 
 def test_setting_up_takes_the_apps_six_digits_only(agent):

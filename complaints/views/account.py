@@ -27,6 +27,7 @@ from .. import two_factor
 from ..forms import CodeForm, PasswordChangeForm
 from ..models.case_rules import may_list_queue
 from ..security import client_ip
+from .errors import invalid_request
 
 log = logging.getLogger("casetracker.access")
 
@@ -243,7 +244,7 @@ class TwoFactorAccount(View):
             two_factor.log_event(request, "new backup codes made")
             return render(request, "registration/two_factor_backup_codes.html", {"codes": codes})
         if action != "off":
-            return self.get(request, status=400)
+            return invalid_request(request, _("Unknown action on the two-step log-in."))
         if two_factor.required_for(user):
             raise PermissionDenied(
                 _("Your role must log in with a code: the two-step log-in cannot be turned off.")
