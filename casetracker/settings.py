@@ -24,6 +24,8 @@ SESSION_IDLE_MINUTES  a log-in ends after this long without a request (default
 TWO_FACTOR_ROLES  roles that must log in with a code from an authenticator app as
               well as the password (comma-separated: agent, supervisor, admin;
               default none: each user may turn it on for themselves)
+API_RATE, API_REPORT_RATE  calls one API user may make (default 600/minute;
+              the root-cause report 30/minute); "off" for no limit
 BEHIND_PROXY, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_COOKIES  HTTPS (see below)
 """
 
@@ -291,8 +293,27 @@ MEDIA_URL = "media/"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
+
+def _rate(name: str, default: str) -> str | None:
+    """``600/minute`` (calls per second, minute, hour or day), or ``off``."""
+    text = os.environ.get(name, default).strip().lower()
+    if text in ("off", "0"):
+        return None
+    match = re.fullmatch(r"(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)", text)
+    if not match or int(match[1]) == 0:
+        raise ImproperlyConfigured(
+            f"{name} must be a number of calls per second, minute, hour or day "
+            f"(such as 600/minute), or off."
+        )
+    return f"{int(match[1])}/{match[2]}"
+
+
 # The REST API (/api/): a token per user (admin, or manage.py issue_token) or
-# the browser's session; JSON in and out; one error shape.
+# the browser's session; JSON in and out; one error shape. Each user's calls
+# are counted in the shared cache (CACHE_URL) and refused with 429 past
+# API_RATE, the root-cause report's past API_REPORT_RATE (complaints/api/
+# throttles.py): an integration stuck in a loop waits instead of taking the
+# server and the database from the agents.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -304,6 +325,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "complaints.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["complaints.api.throttles.PerUser"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": _rate("API_RATE", "600/minute"),
+        "report": _rate("API_REPORT_RATE", "30/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "casetracker API",

@@ -3,16 +3,19 @@
 The workflow raises Django's and django-fsm's exceptions; this maps them to
 the same statuses the pages use: bad input 400, wrong user 403, unknown
 object 404, wrong state / unmet condition / changed meanwhile 409; a
-statement the database stopped (the statement timeout) 503.
+statement the database stopped (the statement timeout) 503; too many calls
+(api/throttles.py) 429 with Retry-After.
 """
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -124,9 +127,22 @@ def exception_handler(exc, context):
             "statement_timeout",
             status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-    response = drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)  # sets Retry-After when throttled
     if response is None:
         return None
+    if isinstance(exc, exceptions.Throttled):
+        seconds = max(1, math.ceil(exc.wait or 1))
+        response["Retry-After"] = str(seconds)
+        response.data = error_body(
+            ngettext(
+                "Too many calls from this user: wait %(seconds)d second and try again.",
+                "Too many calls from this user: wait %(seconds)d seconds and try again.",
+                seconds,
+            )
+            % {"seconds": seconds},
+            "throttled",
+        )
+        return response
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         response.data = {"detail": _first(errors), "code": "invalid", "errors": errors}

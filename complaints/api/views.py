@@ -52,7 +52,7 @@ from ..queries.reports import pareto, report_cases, top
 from ..queries.search import customers_with_buyer_id
 from ..steps import STEPS, STEPS_BY_NAME, available_steps, require_available
 from ..workflow._base import CaseChanged
-from . import permissions
+from . import permissions, throttles
 from .forms import form_data, form_serializer, validated
 from .idempotency import idempotent
 from .serializers import (
@@ -92,10 +92,11 @@ def _errors(*statuses) -> dict:
         413: _("The request body is too large."),
         415: _("Unsupported media type."),
         422: _("The Idempotency-Key was used with another request."),
+        429: _("Too many calls from this user: wait the seconds in Retry-After."),
     }
     return {
         status: OpenApiResponse(ErrorSerializer, description=descriptions[status])
-        for status in (401, *statuses)
+        for status in (401, *statuses, 429)
     }
 
 
@@ -695,6 +696,7 @@ ReportSerializer = type(
 
 class RootCauseReportView(APIView):
     permission_classes = [permissions.ReadsReports]
+    throttle_classes = [throttles.PerUser, throttles.Reports]
 
     @extend_schema(
         parameters=[
