@@ -153,6 +153,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "complaints.security.locked_out"
+# And one address alone: after LOGIN_ADDRESS_FAILURE_LIMIT failed log-ins
+# from it within the cool-off, by user names that did not log in since
+# (password spraying: a guess or two at each of many names), every log-in
+# from that address pauses for the cool-off (complaints.security.
+# LoginAttempts). An office's mistypes followed by the right password do not
+# count: each success clears its name's count. 0 turns it off.
+AXES_HANDLER = "complaints.security.LoginAttempts"
+_address_limit = os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30").strip()
+if not _address_limit.isdigit():
+    raise ImproperlyConfigured("LOGIN_ADDRESS_FAILURE_LIMIT must be a whole number (0: off).")
+LOGIN_ADDRESS_FAILURE_LIMIT = int(_address_limit)
 AXES_CLIENT_IP_CALLABLE = "complaints.security.client_ip"
 AXES_VERBOSE = False  # casetracker.access logs the failures (complaints/security.py)
 

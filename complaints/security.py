@@ -12,10 +12,14 @@ SESSION_IDLE_MINUTES without a request (logged at INFO).
 
 import logging
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -83,16 +87,53 @@ def _reason_of(response) -> str:
     )
 
 
+class LoginAttempts(AxesDatabaseHandler):
+    """django-axes' count of failed log-ins by user name and address, and
+    besides it by address alone (LOGIN_ADDRESS_FAILURE_LIMIT).
+
+    Someone trying one password on many user names never fails twice on one
+    name, so the count by name and address never pauses them. Summed over
+    the address's names, within the cool-off, it does. A name that logged in
+    has no count left (AXES_RESET_ON_SUCCESS), so the mistypes of an office
+    whose agents then log in add nothing. An admin lifts the pause by
+    deleting the address's access attempts."""
+
+    def get_failures(self, request, credentials=None) -> int:
+        failures = super().get_failures(request, credentials)
+        if _address_paused(request):
+            request.casetracker_address_paused = True
+            return max(failures, get_failure_limit(request, credentials))
+        return failures
+
+
+def _address_paused(request) -> bool:
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    address = getattr(request, "axes_ip_address", None)
+    if not limit or not address:
+        return False
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=since).aggregate(
+        n=Sum("failures_since_start")
+    )["n"]
+    return (failures or 0) >= limit
+
+
 def locked_out(request, original_response, credentials):
     """django-axes' lockout answer: a page saying for how long (429)."""
     from django.shortcuts import render
 
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    request._refusal_reason = "locked out after too many failed logins"
+    address = getattr(request, "casetracker_address_paused", False)
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT if address else settings.AXES_FAILURE_LIMIT
+    request._refusal_reason = (
+        "log-ins from this address paused after too many failed logins"
+        if address
+        else "locked out after too many failed logins"
+    )
     return render(
         request,
         "registration/locked_out.html",
-        {"minutes": minutes, "limit": settings.AXES_FAILURE_LIMIT},
+        {"minutes": minutes, "limit": limit, "address": address},
         status=429,
     )
 

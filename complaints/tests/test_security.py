@@ -255,6 +255,69 @@ def test_a_good_login_resets_the_count(agent, settings):
         assert _log_in(client, agent.username, "guess").status_code == 200  # counting anew
 
 
+def test_one_guess_at_many_user_names_pauses_the_address(agent, caplog, settings):
+    """Password spraying: one wrong password for each of many names never
+    fails twice on one name, but the address's failures add up."""
+    import time_machine
+    from django.utils import timezone
+
+    right = "pw-for-tests-only"
+    assert settings.LOGIN_ADDRESS_FAILURE_LIMIT == 30  # the default
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for n in range(29):
+            assert _log_in(Client(), f"staff{n}", "Spring2026!").status_code == 200
+        paused = _log_in(Client(), "staff29", "Spring2026!")
+        assert paused.status_code == 429
+        page = paused.content.decode()
+        assert "After 30 failed log-ins from this address" in page and "15 minutes" in page
+        chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert (
+            "来自该地址的所有登录暂停 15 分钟" in _log_in(chinese, "staff30", "x").content.decode()
+        )
+        # Every name from that address waits, the right password too ...
+        assert _log_in(Client(), agent.username, right).status_code == 429
+        # ... and the same name elsewhere logs in.
+        assert _log_in(Client(), agent.username, right, address="10.0.0.8").status_code == 302
+        clock.shift(settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
+        assert _log_in(Client(), agent.username, right).status_code == 302
+    refusals = [r.getMessage() for r in caplog.records if r.name == "casetracker.access"]
+    assert any(
+        m.startswith("refused 429 POST /accounts/login/") and "from this address paused" in m
+        for m in refusals
+    )
+
+
+def test_an_offices_mistypes_followed_by_good_log_ins_do_not_pause_it(
+    agent, agent2, supervisor, settings
+):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    right = "pw-for-tests-only"
+    for user in (agent, agent2, supervisor):  # 4 + 4 + 4 mistypes, each then logs in
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert _log_in(Client(), user.username, "typo").status_code == 200
+        assert _log_in(Client(), user.username, right).status_code == 302
+    for n in range(5):  # what is left counts: five failures, one short of the pause
+        assert _log_in(Client(), f"stranger{n}", "typo").status_code == 200
+    assert _log_in(Client(), "stranger5", "typo").status_code == 429
+
+
+def test_the_address_limit_is_read_from_the_environment_and_0_turns_it_off(agent, settings):
+    from .test_project import _settings_in_subprocess
+
+    show = ["-c", "from django.conf import settings; print(settings.LOGIN_ADDRESS_FAILURE_LIMIT)"]
+    assert (
+        _settings_in_subprocess(*show, DEBUG="1", LOGIN_ADDRESS_FAILURE_LIMIT=" 50 ").stdout
+        == "50\n"
+    )
+    refused = _settings_in_subprocess(*show, DEBUG="1", LOGIN_ADDRESS_FAILURE_LIMIT="many")
+    assert refused.returncode != 0
+    assert "LOGIN_ADDRESS_FAILURE_LIMIT must be a whole number (0: off)" in refused.stderr
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 0
+    for n in range(40):
+        assert _log_in(Client(), f"staff{n}", "Spring2026!").status_code == 200
+    assert _log_in(Client(), agent.username, "pw-for-tests-only").status_code == 302
+
+
 def test_an_admin_unlocks_a_login_by_deleting_its_attempts(agent, admin_user, settings):
     from axes.models import AccessAttempt
 
