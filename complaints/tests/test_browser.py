@@ -21,9 +21,14 @@ PASSWORD = "pw-for-tests-only"
 @pytest.fixture
 def console_errors(page):
     errors = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
+
+    def console(message):
+        # Chromium says what it could not read in a response header (a
+        # Permissions-Policy feature it does not know) as a warning.
+        if message.type == "error" or message.text.startswith("Error with"):
+            errors.append(message.text)
+
+    page.on("console", console)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(
         "response",

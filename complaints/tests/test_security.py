@@ -92,6 +92,10 @@ def test_every_page_carries_the_security_headers(world, admin_user, client):
         assert response["X-Frame-Options"] == "DENY", name
         assert response["X-Content-Type-Options"] == "nosniff", name
         assert response["Referrer-Policy"] == "same-origin", name
+        assert response["Cross-Origin-Opener-Policy"] == "same-origin", name
+        features = dict(part.split("=") for part in response["Permissions-Policy"].split(", "))
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+            assert features[feature] == "()", (name, feature)
         policy = _policy(response)
         assert policy["script-src"] == ["'self'"], name
         assert policy["style-src"] == ["'self'"], name
