@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -14,16 +15,17 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
-from django.utils.text import smart_split, unescape_string_literal
+from django.utils.html import format_html
+from django.utils.text import capfirst, smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
@@ -152,7 +154,13 @@ class SafeInputMixin:
 
 
 class ModelAdmin(SafeInputMixin, admin.ModelAdmin):
-    pass
+    @staticmethod
+    def changed_fields(obj, *names) -> list:
+        """A change message as the admin's own pages write it (the fields'
+        names in the default language, shown in the reader's)."""
+        with translation.override(None):
+            fields = [str(capfirst(obj._meta.get_field(name).verbose_name)) for name in names]
+        return [{"changed": {"fields": fields}}]
 
 
 class IndexedSearchMixin:
@@ -703,9 +711,41 @@ class PolicyRuleAdmin(NoDeleteMixin, ModelAdmin):
         retired = 0
         for rule in queryset.filter(Q(active_until__isnull=True) | Q(active_until__gt=now)):
             rule.active_until = max(now, rule.active_from + timedelta(seconds=1))
-            rule.save(update_fields=["active_until"])
+            with transaction.atomic():
+                rule.save(update_fields=["active_until"])
+                # in the admin's log like a change made on the rule's page
+                self.log_change(request, rule, self.changed_fields(rule, "active_until"))
             retired += 1
         self.message_user(request, _("%(count)s rules retired.") % {"count": retired})
+
+
+@admin.register(LogEntry)
+class AdminActionAdmin(ReadOnlyMixin, LargeTableMixin, ModelAdmin):
+    """Every change made in this admin, by anyone: who added, changed or
+    deleted which policy rule, user, role, webhook or key, and when. Django
+    writes the rows; nobody edits or deletes them here. What agents do on
+    cases is in each case's timeline (CaseEvent), not here."""
+
+    list_display = ["action_time", "user", "action", "what", "change"]
+    list_filter = ["action_flag", ("content_type", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["object_repr", "user__username"]
+    list_select_related = ["user", "content_type"]
+    ordering = ["-action_time", "-pk"]
+
+    @admin.display(description=gettext_lazy("action"), ordering="action_flag")
+    def action(self, entry):
+        return entry.get_action_flag_display()
+
+    @admin.display(description=gettext_lazy("object"))
+    def what(self, entry):
+        kind = entry.content_type.name if entry.content_type else ""
+        url = None if entry.is_deletion() else entry.get_admin_url()
+        label = f"{kind}: {entry.object_repr}" if kind else entry.object_repr
+        return format_html('<a href="{}">{}</a>', url, label) if url else label
+
+    @admin.display(description=gettext_lazy("change"))
+    def change(self, entry):
+        return entry.get_change_message()
 
 
 @admin.register(Notification)

@@ -112,6 +112,8 @@ ADMIN_PERMISSIONS = [
     "otp_totp.view_totpdevice",
     "otp_totp.delete_totpdevice",
     "otp_static.view_staticdevice",
+    # What was changed in the admin, by whom (Django's log of admin actions).
+    "admin.view_logentry",
 ]
 
 ROLE_PERMISSIONS = {

@@ -158,3 +158,42 @@ def test_what_may_i_offer_for_a_serial_complainant(client, agent):
     client.force_login(agent)
     allowances = client.get(case.get_absolute_url()).context["allowances"]
     assert all(item.needs_approval for item in allowances)
+
+
+def test_the_admin_log_says_who_added_changed_and_retired_each_rule(
+    admin_client, admin_user, client
+):
+    from django.contrib.admin.models import LogEntry
+
+    assert admin_client.post(ADD, rule_form()).status_code == 302
+    rule = PolicyRule.objects.get(name="Gift for lost parcels")
+    change = reverse("admin:complaints_policyrule_change", args=[rule.pk])
+    assert admin_client.post(change, rule_form(max_amount="40")).status_code == 302
+    retired = PolicyRule.objects.get(name="Voucher up to ¥20")
+    admin_client.post(
+        reverse("admin:complaints_policyrule_changelist"),
+        {"action": "retire", "_selected_action": [retired.pk]},
+    )
+    entries = LogEntry.objects.order_by("pk")
+    said = [(e.user, e.object_repr, e.get_change_message()) for e in entries]
+    assert said[0] == (admin_user, str(rule), "Added.")
+    assert said[1][:2] == (admin_user, str(rule))
+    assert said[1][2].startswith("Changed Maximum amount")
+    assert said[2] == (admin_user, str(retired), "Changed Active until.")  # the action logs too
+    log = admin_client.get(reverse("admin:admin_logentry_changelist"))
+    html = log.content.decode()
+    assert "Changed Active until." in html and admin_user.username in html
+    assert f'href="{change}"' in html  # each entry leads to what it changed
+    # Read-only for everyone, admins included: nobody rewrites the log.
+    entry = entries.first()
+    assert admin_client.get(reverse("admin:admin_logentry_add")).status_code == 403
+    entry_url = reverse("admin:admin_logentry_change", args=[entry.pk])
+    assert 'name="change_message"' not in admin_client.get(entry_url).content.decode()
+    assert admin_client.post(entry_url, {"change_message": "nothing"}).status_code == 403
+    delete = reverse("admin:admin_logentry_delete", args=[entry.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert LogEntry.objects.count() == 3
+    chinese = admin_client.get(
+        reverse("admin:admin_logentry_changelist"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert chinese.status_code == 200 and "<span>变更</span>" in chinese.content.decode()
