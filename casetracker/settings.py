@@ -348,7 +348,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Cases, orders, reviews, offers and vouchers for the shop's integrations. "
         "Authenticate with 'Authorization: Token <key>'. Errors are "
-        '{"detail": "...", "code": "..."} (with "errors" for invalid input).'
+        '{"detail": "...", "code": "..."} (with "errors" for invalid input). '
+        "Each user's calls are limited per minute (the shop sets the rate): past it "
+        "the answer is 429 with the seconds to wait in Retry-After."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

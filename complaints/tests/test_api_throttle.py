@@ -138,3 +138,11 @@ def test_the_rates_are_read_from_the_environment():
         result = _settings_in_subprocess(*show, DEBUG="1", API_RATE=bad)
         assert result.returncode != 0, bad
         assert "API_RATE must be a number of calls per second, minute, hour or day" in result.stderr
+
+
+def test_the_schema_tells_integrations_of_the_rate(client, admin_user):
+    client.force_login(admin_user)
+    document = client.get("/api/schema/?format=json").json()
+    assert "429 with the seconds to wait in Retry-After" in document["info"]["description"]
+    responses = document["paths"]["/api/cases/"]["get"]["responses"]
+    assert "Retry-After" in responses["429"]["description"]
