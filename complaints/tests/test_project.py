@@ -1,5 +1,6 @@
 """The README's promises that code can check."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -123,9 +124,61 @@ def test_the_deploy_check_passes_with_production_settings():
     assert "SESSION_COOKIE_SECURE" in weakened.stderr
 
 
+@contextmanager
+def _fresh_database(tmp_path):
+    """A database for a server of its own: a new one on the suite's
+    PostgreSQL cluster when the suite runs on PostgreSQL (as production
+    does), else an SQLite file. Yields its URL and a function listing its
+    tables."""
+    from django.db import connections
+
+    db = settings.DATABASES["default"]
+    if connections["default"].vendor != "postgresql":
+        path = tmp_path / "serve.sqlite3"
+
+        def sqlite_tables():
+            import sqlite3
+
+            with sqlite3.connect(path) as served:
+                return {name for (name,) in served.execute("SELECT name FROM sqlite_master")}
+
+        yield f"sqlite:///{path}", sqlite_tables
+        return
+    import uuid
+
+    import psycopg
+
+    name = f"casetracker_serve_{uuid.uuid4().hex[:12]}"
+    server = {
+        "host": db["HOST"],
+        "port": db["PORT"],
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+    }
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}"
+
+    def postgres_tables():
+        with psycopg.connect(dbname=name, **server) as served:
+            return {row[0] for row in served.execute("SELECT tablename FROM pg_tables")}
+
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url, postgres_tables
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def test_make_serve_runs_gunicorn_with_whitenoise_and_debug_off(tmp_path):
-    """bin/serve (make serve) on a fresh database: migrates, collects static
-    files, serves pages and hashed, compressed static files, hides errors."""
+    """bin/serve (make serve) on a fresh database (PostgreSQL in the suite's
+    PostgreSQL run): migrates, collects static files, serves pages and
+    hashed, compressed static files, hides errors."""
+    with _fresh_database(tmp_path) as (database_url, tables):
+        _serve_and_check(tmp_path, database_url, tables)
+
+
+def _serve_and_check(tmp_path, database_url, tables):
     import os
     import re
     import signal
@@ -143,7 +196,7 @@ def test_make_serve_runs_gunicorn_with_whitenoise_and_debug_off(tmp_path):
     env.update(
         PYTHON=sys.executable,
         BIND=f"127.0.0.1:{port}",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        DATABASE_URL=database_url,
         STATIC_ROOT=str(tmp_path / "static"),
         SECRET_KEY=SECRET,
         WEB_CONCURRENCY="2",
@@ -178,11 +231,7 @@ def test_make_serve_runs_gunicorn_with_whitenoise_and_debug_off(tmp_path):
         else:
             raise AssertionError("bin/serve did not answer")
         assert status == 200 and headers["Server"] == "gunicorn"
-        import sqlite3
-
-        with sqlite3.connect(tmp_path / "serve.sqlite3") as served:  # the shared cache's table
-            tables = {name for (name,) in served.execute("SELECT name FROM sqlite_master")}
-        assert "casetracker_cache" in tables
+        assert "casetracker_cache" in tables()  # the shared cache's table
         assert "Content-Security-Policy" in headers
         css = re.search(rb'href="(/static/complaints/app\.[0-9a-f]{12}\.css)"', body)
         assert css, "static files are not served under hashed names"
