@@ -98,7 +98,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework.authtoken",  # only for migration 0051, which moved its keys to knox
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -328,7 +329,7 @@ def _rate(name: str, default: str) -> str | None:
 # server and the database from the agents.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "complaints.api.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -343,6 +344,12 @@ REST_FRAMEWORK = {
         "report": _rate("API_REPORT_RATE", "30/minute"),
     },
 }
+# API tokens (django-rest-knox): the database keeps a SHA-512 digest of each
+# key, never the key, so a copy of the database or of a backup lets nobody
+# call the API. A key is shown once, when it is made (manage.py issue_token,
+# or the admin); it starts with "ct_" so secret scanners can spot a leaked
+# one; it lasts until revoked unless made with an expiry.
+REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "ct_", "AUTH_HEADER_PREFIX": "Token"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "casetracker API",
     "DESCRIPTION": (

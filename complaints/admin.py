@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst, smart_split, unescape_string_literal
@@ -31,6 +32,9 @@ from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken, get_digest_token
+from knox.settings import CONSTANTS as KNOX
+from rest_framework.authtoken.models import TokenProxy
 
 from . import two_factor, workflow
 from .forms import AdminLoginForm, BoundedJSONField, NewCaseForm
@@ -717,6 +721,55 @@ class PolicyRuleAdmin(NoDeleteMixin, ModelAdmin):
                 self.log_change(request, rule, self.changed_fields(rule, "active_until"))
             retired += 1
         self.message_user(request, _("%(count)s rules retired.") % {"count": retired})
+
+
+# API tokens: knox's own admin lists digests and shows a new key in a
+# message kept in the session; DRF's lists every key in the clear.
+admin.site.unregister(AuthToken)
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(ModelAdmin):
+    """Make a token (its key shown once, on the page that follows), list
+    who holds which (by the key's first characters) and until when, revoke
+    one by deleting it. A token is never edited: make a new one."""
+
+    list_display = ["token_key", "user", "created", "expiry"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "token_key"]
+    ordering = ["-created"]
+    fields = ["user", "expiry"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["token_key", "user", "created", "expiry"] if obj else []
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj) or self.fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        digest, key = get_digest_token()
+        obj.digest, obj.token_key = digest, key[: KNOX.TOKEN_KEY_LENGTH]
+        obj.save()
+        request.issued_key = key  # for response_add only: never stored
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = TemplateResponse(
+            request,
+            "admin/knox/authtoken/issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("The new token's key"),
+                "token": obj,
+                "key": request.issued_key,
+            },
+        )
+        add_never_cache_headers(response)
+        return response
 
 
 @admin.register(LogEntry)

@@ -87,9 +87,10 @@ ADMIN_PERMISSIONS = [
     "change_specialday",
     "delete_specialday",
     "django_tasks_database.view_dbtaskresult",
-    "authtoken.view_tokenproxy",
-    "authtoken.add_tokenproxy",
-    "authtoken.delete_tokenproxy",
+    # API tokens (knox): list, make (the key shown once), revoke.
+    "knox.view_authtoken",
+    "knox.add_authtoken",
+    "knox.delete_authtoken",
     "view_webhookendpoint",
     "add_webhookendpoint",
     "change_webhookendpoint",

@@ -1,15 +1,18 @@
 """The REST API: the whole routine through it, four-eyes, refusals, bad input."""
 
 import json
+import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from complaints import paging, workflow
+from complaints.api.tokens import issue
 from complaints.models import (
     Case,
     CaseState,
@@ -27,8 +30,7 @@ from .factories import OrderFactory, ReviewFactory, UserFactory
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user)}")
     return client
 
 
@@ -585,23 +587,61 @@ def test_issue_token_command(agent):
     from io import StringIO
 
     from django.core.management import CommandError, call_command
+    from knox.models import AuthToken
 
-    out = StringIO()
-    call_command("issue_token", "agent_a", stdout=out, stderr=StringIO())
-    key = out.getvalue().strip()
-    assert Token.objects.get(user=agent).key == key
+    def issue_token(*args):
+        out, err = StringIO(), StringIO()
+        call_command("issue_token", "agent_a", *args, stdout=out, stderr=err)
+        return out.getvalue().strip(), err.getvalue()
+
+    key, said = issue_token()
+    assert key.startswith("ct_") and len(key) == 67 and "not shown again" in said
+    stored = AuthToken.objects.get(user=agent)
+    assert stored.expiry is None and key not in {stored.digest, stored.token_key}  # a digest only
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/cases/").status_code == 200
-    out = StringIO()
-    call_command("issue_token", "agent_a", "--rotate", stdout=out, stderr=StringIO())
-    assert out.getvalue().strip() != key
-    assert client.get("/api/cases/").status_code == 401
+    second, _ = issue_token("--days", "30")  # another integration's token, for 30 days
+    assert second != key and client.get("/api/cases/").status_code == 200
+    expiry = AuthToken.objects.get(token_key=second[:15]).expiry
+    assert abs(expiry - (timezone.now() + timedelta(days=30))) < timedelta(minutes=1)
+    third, said = issue_token("--rotate")
+    assert "Revoked 2 other tokens" in said and AuthToken.objects.filter(user=agent).count() == 1
+    assert client.get("/api/cases/").status_code == 401  # the rotated keys stop at once
+    client.credentials(HTTP_AUTHORIZATION=f"Token {third}")
+    assert client.get("/api/cases/").status_code == 200
     with pytest.raises(CommandError):
         call_command("issue_token", "nobody")
+    with pytest.raises(CommandError, match="--days must be between 1 and 3650"):
+        call_command("issue_token", "agent_a", "--days", "0")
     UserFactory(username="gone", is_active=False)
     with pytest.raises(CommandError):
         call_command("issue_token", "gone")
+
+
+def test_a_token_past_its_expiry_stops_working(agent):
+    import time_machine
+    from knox.models import AuthToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(agent, days=30)}")
+    assert client.get("/api/cases/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=30, seconds=1)):
+        refused = client.get("/api/cases/")
+    assert refused.status_code == 401 and refused.json()["code"] == "authentication_failed"
+    assert not AuthToken.objects.filter(user=agent).exists()  # deleted when it was tried
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Token ", "Token a b", "Token " + "0" * 40, "Token ct_" + "z" * 64, "Token \x00ab",
+     "Token " + "f" * 10_000, "Token café"],
+)  # fmt: skip
+def test_a_malformed_or_unknown_key_is_a_401(agent, header):
+    issue(agent)
+    response = APIClient().get("/api/cases/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401, response.content[:200]
+    assert response.json()["code"] == "authentication_failed"
 
 
 def test_open_a_case_by_customer_or_by_review(api, agent, order):
@@ -634,14 +674,30 @@ def test_open_a_case_by_customer_or_by_review(api, agent, order):
     assert again.json()["code"] == "duplicate_review_case"
 
 
-def test_admins_manage_tokens_in_the_admin(admin_user, agent, client):
+def test_admins_make_list_and_revoke_tokens_in_the_admin(admin_user, agent, client):
+    from knox.models import AuthToken
+
     admin_user.is_staff = True
     admin_user.save()
     client.force_login(admin_user)
-    assert client.get("/admin/authtoken/tokenproxy/add/").status_code == 200
-    response = client.post("/admin/authtoken/tokenproxy/add/", {"user": agent.pk})
-    assert response.status_code == 302
-    assert Token.objects.filter(user=agent).exists()
+    add = "/admin/knox/authtoken/add/"
+    assert client.get(add).status_code == 200
+    page = client.post(add, {"user": agent.pk, "expiry_0": "", "expiry_1": ""})
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    key = re.search(r'<code id="issued-key">(ct_[0-9a-f]{64})</code>', page.content.decode())[1]
+    token = AuthToken.objects.get(user=agent)
+    assert key[:15] == token.token_key and key not in token.digest
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/cases/").status_code == 200
+    listed = client.get("/admin/knox/authtoken/").content.decode()
+    assert token.token_key in listed and key not in listed  # never shown again
+    detail = client.get(f"/admin/knox/authtoken/{token.pk}/change/").content.decode()
+    assert key not in detail and 'name="user"' not in detail  # read only
+    delete = f"/admin/knox/authtoken/{token.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert api.get("/api/cases/").status_code == 401  # revoked
+    assert client.get("/admin/authtoken/tokenproxy/").status_code == 404  # DRF's, with keys: gone
 
 
 def _queries(client, url) -> int:
@@ -689,3 +745,29 @@ def test_steps_take_user_names_and_codes_and_keep_left_out_fields(supervisor, ag
     # The old agent no longer works the case.
     response = post(client_for(agent), url + "edit_details/", {"priority": 1})
     assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)  # migrates back and forth
+@pytest.mark.usefixtures("reference_data")
+def test_the_upgrade_keeps_every_old_key_working_and_stores_none(agent, supervisor):
+    """Migration 0051: the keys made before knox (40 hex digits, kept in
+    the clear by DRF's authtoken) become digests; each still logs in."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from knox.models import AuthToken
+    from rest_framework.authtoken.models import Token
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("complaints", "0050_admins_read_the_admin_log")])
+    old = {user: Token.objects.create(user=user).key for user in (agent, supervisor)}
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([("complaints", "0051_api_tokens_kept_as_digests")])
+    assert not Token.objects.exists()  # no key left in the clear
+    stored = {(t.user_id, t.token_key) for t in AuthToken.objects.all()}
+    assert stored == {(user.pk, key[:15]) for user, key in old.items()}
+    for user, key in old.items():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert client.get("/api/cases/").status_code == 200, user
+        assert key not in AuthToken.objects.get(user=user).digest

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from complaints.api.tokens import issue
 from complaints.models import Case, CaseEvent, IdempotencyKey
 
 from . import flows
@@ -18,8 +18,7 @@ NEW_CASE = {"order_number": None, "source": "chat", "summary": "颜色不符", "
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user)}")
     return client
 
 

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from complaints.api import urls as api_urls
+from complaints.api.tokens import issue
 from complaints.models import CaseEvent, Voucher
 
 from . import flows
@@ -58,7 +58,7 @@ def world(agent, supervisor, admin_user, outsider):
     clients = {"anonymous": APIClient()}
     for role, user in zip(ROLES[1:], (outsider, agent, supervisor, admin_user), strict=True):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user)}")
         clients[role] = client
     return {"case": case, "voucher": voucher, "clients": clients}
 

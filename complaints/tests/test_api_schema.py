@@ -12,7 +12,6 @@ from django.core import signals
 from django.db import close_old_connections
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -21,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from casetracker.wsgi import application
+from complaints.api.tokens import issue
 
 from . import flows
 from .factories import OrderFactory
@@ -34,7 +34,7 @@ def token(admin_user, agent, supervisor):
     # waiting for approval, and an issued voucher.
     flows.proposing(agent, OrderFactory(), kind="partial_refund", amount=150)
     flows.verifying(agent, OrderFactory())
-    return Token.objects.create(user=admin_user).key
+    return issue(admin_user)
 
 
 @pytest.fixture

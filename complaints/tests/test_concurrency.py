@@ -141,12 +141,12 @@ def test_sweeps_running_at_once_escalate_a_breach_once(agent, supervisor, order)
 
 
 def _api_client(user):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from complaints.api.tokens import issue
+
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user)}")
     return client
 
 

@@ -16,11 +16,11 @@ import pytest
 from django import forms
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from complaints import imports
 from complaints.api import serializers as api_serializers
 from complaints.api.serializers import MomentField
+from complaints.api.tokens import issue
 from complaints.models import Case, CaseEvent, Order, Review
 from complaints.models.common import validate_plausible_year
 from complaints.steps import STEPS_BY_NAME
@@ -170,7 +170,7 @@ def _api(user):
     from rest_framework.test import APIClient
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user)}")
     return client
 
 

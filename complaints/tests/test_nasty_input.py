@@ -16,8 +16,8 @@ from django import forms
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 
+from complaints.api.tokens import issue
 from complaints.models import Case, CaseEvent, Voucher
 from complaints.steps import STEPS_BY_NAME
 
@@ -237,7 +237,7 @@ def test_hostile_text_in_the_other_forms(agent, supervisor, order):
 @pytest.fixture
 def api(agent):
     client = Client()
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=agent).key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {issue(agent)}"
     return client
 
 
@@ -249,7 +249,7 @@ def _api_post(api, path, body):
 def test_hostile_text_through_the_api(step, field, agent, supervisor):
     actor, ctx, data = _prepare(step, agent, supervisor)
     client = Client()
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=actor).key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {issue(actor)}"
     case = case_of(ctx)
     if step == "add_evidence":  # files go to the multipart endpoint
         path = f"/api/cases/{case.number}/evidence/"
@@ -278,7 +278,7 @@ def test_hostile_text_in_orders_and_reviews_through_the_api(agent):
     from .test_api import ORDER
 
     api = Client()
-    api.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=agent).key}"
+    api.defaults["HTTP_AUTHORIZATION"] = f"Token {issue(agent)}"
 
     def post(path, body):
         return api.post(path, json.dumps(body), "application/json")

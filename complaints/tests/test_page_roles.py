@@ -114,7 +114,7 @@ ADMIN_MODELS = {
     "auth.Group": ("", "", "", "v"),
     "auth.User": ("", "", "", "va"),
     "django_tasks_database.DBTaskResult": ("", "", "", "v"),
-    "authtoken.TokenProxy": ("", "", "", "vad"),
+    "knox.AuthToken": ("", "", "", "vad"),  # API tokens: made (the key shown once), revoked
     "axes.AccessAttempt": ("", "", "", "vd"),  # deleting one unlocks that login
     "axes.AccessLog": ("", "", "", "v"),
     "axes.AccessFailureLog": ("", "", "", "v"),
@@ -203,8 +203,8 @@ def _admin_model_row(label, kind):
 def world(agent, agent2, supervisor, admin_user, outsider, settings, tmp_path):
     """One object of every kind a URL can name, made through the workflow."""
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from rest_framework.authtoken.models import Token
 
+    from complaints.api.tokens import issue
     from complaints.models import (
         ExportRecord,
         IdempotencyKey,
@@ -241,7 +241,7 @@ def world(agent, agent2, supervisor, admin_user, outsider, settings, tmp_path):
     WebhookDelivery.objects.create(
         endpoint=endpoint, event_type="case.opened", event_id="e-1", payload={}
     )
-    Token.objects.create(user=agent)
+    issue(agent)
     # A two-step log-in key and backup codes, of a user not among the roles'
     # (theirs would owe a code first).
     from django.contrib.auth import get_user_model

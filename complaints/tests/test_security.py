@@ -341,7 +341,7 @@ def test_an_admin_unlocks_a_login_by_deleting_its_attempts(agent, admin_user, se
 
 
 def test_refused_requests_are_logged_with_who_and_why(agent, outsider, order, caplog, client):
-    from rest_framework.authtoken.models import Token
+    from complaints.api.tokens import issue
 
     from . import flows
 
@@ -349,7 +349,7 @@ def test_refused_requests_are_logged_with_who_and_why(agent, outsider, order, ca
     assert client.get("/approvals/").status_code == 403
     assert client.get("/api/cases/", HTTP_AUTHORIZATION="Token nonsense").status_code == 401
     case = flows.opened(agent, order)
-    token = Token.objects.create(user=outsider).key
+    token = issue(outsider)
     assert (
         client.post(
             f"/api/cases/{case.number}/notes/",
