@@ -698,6 +698,11 @@ def test_admins_make_list_and_revoke_tokens_in_the_admin(admin_user, agent, clie
     assert client.post(delete, {"post": "yes"}).status_code == 302
     assert api.get("/api/cases/").status_code == 401  # revoked
     assert client.get("/admin/authtoken/tokenproxy/").status_code == 404  # DRF's, with keys: gone
+    for bad in ({"user": "x"}, {"user": "999999"}, {"user": agent.pk, "expiry_0": "yesterday"}):
+        refused = client.post(add, {"expiry_0": "", "expiry_1": "", **bad})
+        assert refused.status_code == 200 and "errornote" in refused.content.decode(), bad
+        assert "issued-key" not in refused.content.decode()
+    assert not AuthToken.objects.exists()
 
 
 def _queries(client, url) -> int:
