@@ -756,6 +756,26 @@ class ApiTokenAdmin(ModelAdmin):
         obj.save()
         request.issued_key = key  # for response_add only: never stored
 
+    @staticmethod
+    def label(token) -> str:
+        """How the admin's log names a token: the key's first characters, as
+        the list shows them, and its holder (knox names it by its digest)."""
+        return f"{token.token_key}… ({token.user})"
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        entry.object_repr = self.label(obj)
+        entry.save(update_fields=["object_repr"])
+        return entry
+
+    def log_deletions(self, request, queryset):
+        entries = super().log_deletions(request, queryset)
+        labels = {str(token.pk): self.label(token) for token in queryset}
+        for entry in entries:
+            entry.object_repr = labels[entry.object_id]
+        LogEntry.objects.bulk_update(entries, ["object_repr"])
+        return entries
+
     def response_add(self, request, obj, post_url_continue=None):
         response = TemplateResponse(
             request,

@@ -697,6 +697,11 @@ def test_admins_make_list_and_revoke_tokens_in_the_admin(admin_user, agent, clie
     delete = f"/admin/knox/authtoken/{token.pk}/delete/"
     assert client.post(delete, {"post": "yes"}).status_code == 302
     assert api.get("/api/cases/").status_code == 401  # revoked
+    from django.contrib.admin.models import LogEntry
+
+    logged = [(e.get_action_flag_display(), e.object_repr) for e in LogEntry.objects.order_by("pk")]
+    named = f"{token.token_key}… ({agent})"  # as the list shows it, not by its digest
+    assert logged == [("Addition", named), ("Deletion", named)]
     assert client.get("/admin/authtoken/tokenproxy/").status_code == 404  # DRF's, with keys: gone
     for bad in ({"user": "x"}, {"user": "999999"}, {"user": agent.pk, "expiry_0": "yesterday"}):
         refused = client.post(add, {"expiry_0": "", "expiry_1": "", **bad})
