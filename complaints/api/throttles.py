@@ -9,14 +9,21 @@ counts the same calls. It is a brake, not a meter: calls arriving at the
 same moment in several processes may each read the count before the others
 wrote it, and a few slip past the limit.
 
+When the cache fails, calls go through uncounted (logged at ERROR): the
+rate protects the API, it must not be what stops it.
+
 Calls are counted after authentication and permissions: an unauthenticated
 call is answered 401 before it could be counted, and a refused one 403.
 """
+
+import logging
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
 from ..security import client_ip
+
+log = logging.getLogger("casetracker.access")
 
 
 class PerUser(UserRateThrottle):
@@ -28,6 +35,15 @@ class PerUser(UserRateThrottle):
         # Read at each call: DRF's class attribute keeps the rates the
         # settings had when it was imported.
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        # The cache server down (a redis:// CACHE_URL that does not answer)
+        # must not take the API down with it: the call goes through uncounted.
+        try:
+            return super().allow_request(request, view)
+        except Exception as error:  # any backend's own connection errors
+            log.error("API rate not counted (the cache failed: %r)", error)
+            return True
 
     def wait(self):
         # Until enough calls have left the window for one more: the oldest

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -146,3 +148,28 @@ def test_the_schema_tells_integrations_of_the_rate(client, admin_user):
     assert "429 with the seconds to wait in Retry-After" in document["info"]["description"]
     responses = document["paths"]["/api/cases/"]["get"]["responses"]
     assert "Retry-After" in responses["429"]["description"]
+
+
+class UnreachableCache(BaseCache):
+    """A cache server that does not answer."""
+
+    def __init__(self, location, params):
+        super().__init__(params)
+
+    def get(self, key, default=None, version=None):
+        raise ConnectionError("cache server down")
+
+    def set(self, key, value, timeout=None, version=None):
+        raise ConnectionError("cache server down")
+
+
+def test_a_cache_that_fails_lets_the_calls_through_and_says_so(agent, caplog):
+    api = client_for(agent)
+    down = {"default": {"BACKEND": f"{__name__}.UnreachableCache"}}
+    with (
+        rates("1/minute"),
+        override_settings(CACHES={**settings.CACHES, **down}),
+        caplog.at_level(logging.ERROR, logger="casetracker.access"),
+    ):
+        assert [api.get(CASES).status_code for _ in range(3)] == [200, 200, 200]
+    assert caplog.text.count("API rate not counted (the cache failed") == 3
