@@ -11,12 +11,15 @@ previous version of the code need not fit this one. ``build`` turns the data
 back into what the caller wants; data it cannot read is counted again.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
+
+log = logging.getLogger(__name__)
 
 SHARED_SECONDS = 60
 # A count older than SHARED_SECONDS is counted again by one caller, while
@@ -38,10 +41,10 @@ def shared_count[T](
     under ``key`` for the next caller. When it is older, the first caller
     to claim ``key``'s recount (``cache.add``, which one process wins) counts
     again; the others get the older count meanwhile."""
-    kept, claimed = cache.get(key), False
+    kept, claimed = _cached(cache.get, key), False
     if isinstance(kept, dict) and isinstance(kept.get("at"), datetime):
         fresh = timezone.now() - kept["at"] < timedelta(seconds=seconds)
-        claimed = not fresh and cache.add(f"{key}:recount", True, seconds)
+        claimed = not fresh and _cached(cache.add, f"{key}:recount", True, seconds)
         if not claimed:  # fresh, or another caller is counting it again
             try:
                 return build(kept["data"]), kept["at"]
@@ -49,8 +52,18 @@ def shared_count[T](
                 pass  # written by another version of the code: count again
     try:
         data, at = count(), timezone.now()
-        cache.set(key, {"data": data, "at": at}, seconds * KEPT_STALE)
+        _cached(cache.set, key, {"data": data, "at": at}, seconds * KEPT_STALE)
     finally:
         if claimed:  # done or failed: the next caller may count
-            cache.delete(f"{key}:recount")
+            _cached(cache.delete, f"{key}:recount")
     return build(data), at
+
+
+def _cached(operation, *args):
+    """One cache operation; None when the cache fails (a cache server that
+    does not answer): the page then counts for itself, slower but shown."""
+    try:
+        return operation(*args)
+    except Exception as error:  # any backend's own connection errors
+        log.error("shared count without the cache (it failed: %r)", error)
+        return None

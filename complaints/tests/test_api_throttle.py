@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.backends.base import BaseCache
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -21,7 +20,7 @@ from complaints.models import Order
 from .factories import UserFactory
 from .test_api import ORDER, client_for, post
 from .test_project import _settings_in_subprocess
-from .test_shared_cache import IN_THE_DATABASE, TABLE
+from .test_shared_cache import IN_THE_DATABASE, TABLE, UnreachableCache
 
 pytestmark = pytest.mark.django_db
 
@@ -150,22 +149,9 @@ def test_the_schema_tells_integrations_of_the_rate(client, admin_user):
     assert "Retry-After" in responses["429"]["description"]
 
 
-class UnreachableCache(BaseCache):
-    """A cache server that does not answer."""
-
-    def __init__(self, location, params):
-        super().__init__(params)
-
-    def get(self, key, default=None, version=None):
-        raise ConnectionError("cache server down")
-
-    def set(self, key, value, timeout=None, version=None):
-        raise ConnectionError("cache server down")
-
-
 def test_a_cache_that_fails_lets_the_calls_through_and_says_so(agent, caplog):
     api = client_for(agent)
-    down = {"default": {"BACKEND": f"{__name__}.UnreachableCache"}}
+    down = {"default": {"BACKEND": f"{UnreachableCache.__module__}.UnreachableCache"}}
     with (
         rates("1/minute"),
         override_settings(CACHES={**settings.CACHES, **down}),

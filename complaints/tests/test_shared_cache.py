@@ -1,12 +1,15 @@
 """The cache shared by every process (CACHE_URL), and the counts kept in it
 for a minute: the review funnel and the whole voucher ledger's money."""
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -146,3 +149,36 @@ def test_a_stale_count_is_counted_again_by_one_caller_while_the_others_see_the_o
         with pytest.raises(RuntimeError):
             shared_count("test-count", broken, int)
         assert cache.add("test-count:recount", True)  # the failed claim was let go
+
+
+class UnreachableCache(BaseCache):
+    """A cache server that does not answer."""
+
+    def __init__(self, location, params):
+        super().__init__(params)
+
+    def get(self, key, default=None, version=None):
+        raise ConnectionError("cache server down")
+
+    def set(self, key, value, timeout=None, version=None):
+        raise ConnectionError("cache server down")
+
+
+@pytest.mark.django_db
+def test_a_cache_that_fails_leaves_the_pages_counting_for_themselves(
+    client, agent, supervisor, customer, caplog
+):
+    issued(agent, OrderFactory(customer=customer), amount="20", min_spend="0")
+    ReviewFactory(rating=1)
+    client.force_login(supervisor)
+    down = {"default": {"BACKEND": f"{__name__}.UnreachableCache"}}
+    with (
+        override_settings(CACHES={**settings.CACHES, **down}),
+        caplog.at_level(logging.ERROR, logger="complaints.queries.shared"),
+    ):
+        assert client.get(LEDGER).context["totals"].issued_value == Decimal("20")
+        issued(agent, OrderFactory(customer=customer), amount="5", min_spend="0")
+        assert client.get(LEDGER).context["totals"].issued_value == Decimal("25")  # counted anew
+        inbox = client.get(INBOX)
+        assert 'data-step="negative" data-count="1"' in inbox.content.decode()
+    assert "shared count without the cache (it failed: ConnectionError" in caplog.text
