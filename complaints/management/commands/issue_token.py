@@ -1,12 +1,12 @@
 """Make an API token for a user and print its key, the only time it can be
 read (``--rotate``: the user's other tokens stop working)."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from knox.models import AuthToken
 
 from ...api.tokens import issue
+from ..users import named_user
 
 
 class Command(BaseCommand):
@@ -23,10 +23,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, username, rotate, days, **options):
-        User = get_user_model()
-        user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
-        if user is None:
-            raise CommandError(f"No user {username!r}.")
+        user = named_user(username)
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive; activate it first.")
         if days is not None and not 1 <= days <= 3650:

@@ -4,10 +4,11 @@ to do it from the admin (the only admin, in a role that must have a key)."""
 
 import logging
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from complaints import two_factor
+
+from ..users import named_user
 
 log = logging.getLogger("casetracker.access")
 
@@ -22,10 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, username, **options):
-        User = get_user_model()
-        user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
-        if user is None:
-            raise CommandError(f"No user {username!r}.")
+        user = named_user(username)
         if not two_factor.is_on(user):
             raise CommandError(f"{username} has no two-step log-in key; nothing was changed.")
         two_factor.removed_by_admin(user)
