@@ -750,6 +750,11 @@ class ApiTokenAdmin(ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":  # an inactive user's token would never work
+            kwargs["queryset"] = User.objects.filter(is_active=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         digest, key = get_digest_token()
         obj.digest, obj.token_key = digest, key[: KNOX.TOKEN_KEY_LENGTH]

@@ -130,12 +130,14 @@ def locked_out(request, original_response, credentials):
         if address
         else "locked out after too many failed logins"
     )
-    return render(
+    response = render(
         request,
         "registration/locked_out.html",
         {"minutes": minutes, "limit": limit, "address": address},
         status=429,
     )
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 @receiver(user_login_failed)

@@ -703,7 +703,14 @@ def test_admins_make_list_and_revoke_tokens_in_the_admin(admin_user, agent, clie
     named = f"{token.token_key}… ({agent})"  # as the list shows it, not by its digest
     assert logged == [("Addition", named), ("Deletion", named)]
     assert client.get("/admin/authtoken/tokenproxy/").status_code == 404  # DRF's, with keys: gone
-    for bad in ({"user": "x"}, {"user": "999999"}, {"user": agent.pk, "expiry_0": "yesterday"}):
+    gone = UserFactory(username="left_the_shop", is_active=False)
+    assert "left_the_shop" not in client.get(add).content.decode()
+    for bad in (
+        {"user": "x"},
+        {"user": "999999"},
+        {"user": gone.pk},  # an inactive user's token would never work
+        {"user": agent.pk, "expiry_0": "yesterday"},
+    ):
         refused = client.post(add, {"expiry_0": "", "expiry_1": "", **bad})
         assert refused.status_code == 200 and "errornote" in refused.content.decode(), bad
         assert "issued-key" not in refused.content.decode()

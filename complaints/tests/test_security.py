@@ -236,7 +236,7 @@ def test_wrong_passwords_lock_the_login_for_a_while(agent, agent2, caplog, setti
         locked = _log_in(client, agent.username, "guess")
         assert locked.status_code == 429
         assert "Too many failed logins" in locked.content.decode()
-        assert "15 minutes" in locked.content.decode()
+        assert "15 minutes" in locked.content.decode() and locked["Retry-After"] == "900"
         assert _log_in(client, agent.username, right).status_code == 429  # still paused
         assert "_auth_user_id" not in client.session
         # Another agent in the same office, and the same agent elsewhere, log in.
@@ -274,6 +274,7 @@ def test_one_guess_at_many_user_names_pauses_the_address(agent, caplog, settings
         assert paused.status_code == 429
         page = paused.content.decode()
         assert "After 30 failed log-ins from this address" in page and "15 minutes" in page
+        assert paused["Retry-After"] == "900"
         chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
         assert (
             "来自该地址的所有登录暂停 15 分钟" in _log_in(chinese, "staff30", "x").content.decode()
