@@ -197,3 +197,35 @@ def test_the_admin_log_says_who_added_changed_and_retired_each_rule(
         reverse("admin:admin_logentry_changelist"), HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert chinese.status_code == 200 and "<span>变更</span>" in chinese.content.decode()
+
+
+def test_the_admin_log_and_token_lists_cost_the_same_queries_for_more_rows(
+    admin_client, admin_user, agent, supervisor
+):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from complaints.api.tokens import issue
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url).status_code == 200
+        return len(captured)
+
+    def more(count):
+        for rule in PolicyRule.objects.all()[:count]:
+            LogEntry.objects.log_actions(
+                admin_user.pk, [rule], CHANGE, change_message="x", single_object=True
+            )
+        for user in (agent, supervisor)[: min(count, 2)]:
+            issue(user)
+
+    log, tokens = (
+        reverse("admin:admin_logentry_changelist"),
+        reverse("admin:knox_authtoken_changelist"),
+    )
+    more(1)
+    few = queries(log), queries(tokens)
+    more(5)
+    assert (queries(log), queries(tokens)) == few  # each row's user and kind read with the list
