@@ -21,6 +21,8 @@ HEALTH_TASK_DELAY_MINUTES  /health/worker/ fails once a task has waited this lon
               (default 10)
 SESSION_IDLE_MINUTES  a log-in ends after this long without a request (default
               480; 0: only two weeks after the log-in)
+LOGIN_ADDRESS_FAILURE_LIMIT  failed log-ins from one address before every log-in from it
+              pauses for the cool-off (default 30; 0: off)
 TWO_FACTOR_ROLES  roles that must log in with a code from an authenticator app as
               well as the password (comma-separated: agent, supervisor, admin;
               default none: each user may turn it on for themselves)
@@ -70,6 +72,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value.strip() == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_whole(name: str, default: int, *, unit: str = "", minimum: int = 0) -> int:
+    """A whole number from the environment (``unit`` names what it counts);
+    anything else stops the start-up with a message naming the variable,
+    not Python's "invalid literal for int()"."""
+    text = os.environ.get(name, "").strip() or str(default)
+    if not text.isdigit() or int(text) < minimum:
+        what = f"a whole number of {unit}" if unit else "a whole number"
+        extra = " (0: off)" if minimum == 0 else f" of at least {minimum}"
+        raise ImproperlyConfigured(f"{name} must be {what}{extra}.")
+    return int(text)
 
 
 DEBUG = env_bool("DEBUG")
@@ -149,8 +163,10 @@ AUTHENTICATION_BACKENDS = [
     # one query instead of two (complaints/auth.py).
     "complaints.auth.PermissionsBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_FAILURE_LIMIT = env_whole("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_whole("AXES_COOLOFF_MINUTES", 15, unit="minutes", minimum=1)
+)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
@@ -162,10 +178,7 @@ AXES_LOCKOUT_CALLABLE = "complaints.security.locked_out"
 # LoginAttempts). An office's mistypes followed by the right password do not
 # count: each success clears its name's count. 0 turns it off.
 AXES_HANDLER = "complaints.security.LoginAttempts"
-_address_limit = os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30").strip()
-if not _address_limit.isdigit():
-    raise ImproperlyConfigured("LOGIN_ADDRESS_FAILURE_LIMIT must be a whole number (0: off).")
-LOGIN_ADDRESS_FAILURE_LIMIT = int(_address_limit)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_whole("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_CLIENT_IP_CALLABLE = "complaints.security.client_ip"
 AXES_VERBOSE = False  # casetracker.access logs the failures (complaints/security.py)
 
@@ -197,7 +210,7 @@ ASGI_APPLICATION = "casetracker.asgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_max_age=env_whole("CONN_MAX_AGE", 0, unit="seconds"),
         conn_health_checks=True,
     )
 }
@@ -385,7 +398,7 @@ if BEHIND_PROXY:
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # A load balancer probes the web servers over plain HTTP behind the proxy.
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_SECONDS = env_whole("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, unit="seconds")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -430,20 +443,13 @@ PERMISSIONS_POLICY = {
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 
 
-def _minutes(name: str, default: str) -> int:
-    text = os.environ.get(name, default).strip()
-    if not text.isdigit():
-        raise ImproperlyConfigured(f"{name} must be a whole number of minutes (0: off).")
-    return int(text)
-
-
 # A log-in ends after this long without a request (complaints.security.
 # IdleSessionTimeout): a browser left logged in at a shared desk, with the
 # customers' names and phone numbers on its pages, is logged out by the next
 # shift. Eight hours, a working day, as the big helpdesks default to; 0 turns
 # it off (a log-in then lasts SESSION_COOKIE_AGE, two weeks). A form sent
 # after the session ended keeps what was typed (views.errors.SessionEnded).
-SESSION_IDLE_MINUTES = _minutes("SESSION_IDLE_MINUTES", "480")
+SESSION_IDLE_MINUTES = env_whole("SESSION_IDLE_MINUTES", 480, unit="minutes")
 
 
 # Two-step log-in (django-otp; complaints/two_factor.py): after the password,
@@ -489,7 +495,7 @@ _mail_options = {}
 if MAIL_BACKEND.endswith("smtp.EmailBackend"):
     _mail_options = {
         "host": os.environ.get("MAIL_HOST", "localhost"),
-        "port": int(os.environ.get("MAIL_PORT", "25")),
+        "port": env_whole("MAIL_PORT", 25, minimum=1),
         "username": os.environ.get("MAIL_USER", ""),
         "password": os.environ.get("MAIL_PASSWORD", ""),
         "use_tls": env_bool("MAIL_USE_TLS"),
@@ -504,7 +510,7 @@ TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate" if DEBUG else "databas
 if TASK_BACKEND not in ("database", "immediate"):
     raise ImproperlyConfigured('TASK_BACKEND must be "database" or "immediate".')
 # /health/worker/ answers 503 once a task has waited this long for the worker.
-HEALTH_TASK_DELAY_MINUTES = int(os.environ.get("HEALTH_TASK_DELAY_MINUTES", "10"))
+HEALTH_TASK_DELAY_MINUTES = env_whole("HEALTH_TASK_DELAY_MINUTES", 10, unit="minutes", minimum=1)
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend"
@@ -519,12 +525,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Business rules an admin may tune per deployment (see complaints/conf.py).
 CASETRACKER = {
-    "REOPEN_WINDOW_DAYS": int(os.environ.get("CASETRACKER_REOPEN_WINDOW_DAYS", "15")),
-    "SERIAL_COMPLAINANT_CASES": int(os.environ.get("CASETRACKER_SERIAL_CASES", "3")),
-    "SERIAL_COMPLAINANT_DAYS": int(os.environ.get("CASETRACKER_SERIAL_DAYS", "90")),
-    "VOUCHER_VALIDITY_DAYS": int(os.environ.get("CASETRACKER_VOUCHER_DAYS", "30")),
-    "EVIDENCE_MAX_BYTES": int(os.environ.get("CASETRACKER_EVIDENCE_MAX_BYTES", str(10 * 2**20))),
-    "WEBHOOK_DELIVERY_DAYS": int(os.environ.get("CASETRACKER_WEBHOOK_DELIVERY_DAYS", "90")),
+    "REOPEN_WINDOW_DAYS": env_whole("CASETRACKER_REOPEN_WINDOW_DAYS", 15, unit="days"),
+    "SERIAL_COMPLAINANT_CASES": env_whole("CASETRACKER_SERIAL_CASES", 3, minimum=1),
+    "SERIAL_COMPLAINANT_DAYS": env_whole("CASETRACKER_SERIAL_DAYS", 90, unit="days", minimum=1),
+    "VOUCHER_VALIDITY_DAYS": env_whole("CASETRACKER_VOUCHER_DAYS", 30, unit="days", minimum=1),
+    "EVIDENCE_MAX_BYTES": env_whole(
+        "CASETRACKER_EVIDENCE_MAX_BYTES", 10 * 2**20, unit="bytes", minimum=1
+    ),
+    "WEBHOOK_DELIVERY_DAYS": env_whole(
+        "CASETRACKER_WEBHOOK_DELIVERY_DAYS", 90, unit="days", minimum=1
+    ),
 }
 
 # Logs go to standard error (the process manager keeps them). casetracker.access

@@ -55,6 +55,26 @@ def _settings_in_subprocess(*command, **env):
     )
 
 
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        ("AXES_FAILURE_LIMIT", "five", "AXES_FAILURE_LIMIT must be a whole number of at least 1."),
+        ("AXES_FAILURE_LIMIT", "0", "AXES_FAILURE_LIMIT must be a whole number of at least 1."),
+        ("AXES_COOLOFF_MINUTES", "1.5", "AXES_COOLOFF_MINUTES must be a whole number of minutes"),
+        ("CONN_MAX_AGE", "-1", "CONN_MAX_AGE must be a whole number of seconds (0: off)."),
+        ("HEALTH_TASK_DELAY_MINUTES", "0", "HEALTH_TASK_DELAY_MINUTES must be a whole number of"),
+        ("CASETRACKER_VOUCHER_DAYS", "30d", "CASETRACKER_VOUCHER_DAYS must be a whole number"),
+    ],
+)  # fmt: skip
+def test_a_number_setting_that_is_no_number_names_itself(name, value, message):
+    """Not Python's "invalid literal for int()" with no variable named."""
+    refused = _settings_in_subprocess(DEBUG="1", **{name: value})
+    assert refused.returncode != 0 and message in refused.stderr, refused.stderr[-500:]
+    assert "invalid literal" not in refused.stderr
+    kept = _settings_in_subprocess(DEBUG="1", **{name: ""})  # empty: the default
+    assert kept.returncode == 0, kept.stderr[-500:]
+
+
 def test_production_settings_refuse_to_start_without_a_secret_key():
     result = _settings_in_subprocess(DEBUG="0")
     assert result.returncode != 0
