@@ -766,20 +766,15 @@ def test_steps_take_user_names_and_codes_and_keep_left_out_fields(supervisor, ag
 
 @pytest.mark.django_db(transaction=True)  # migrates back and forth
 @pytest.mark.usefixtures("reference_data")
-def test_the_upgrade_keeps_every_old_key_working_and_stores_none(agent, supervisor):
+def test_the_upgrade_keeps_every_old_key_working_and_stores_none(agent, supervisor, migrate_to):
     """Migration 0051: the keys made before knox (40 hex digits, kept in
     the clear by DRF's authtoken) become digests; each still logs in."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
     from knox.models import AuthToken
     from rest_framework.authtoken.models import Token
 
-    executor = MigrationExecutor(connection)
-    executor.migrate([("complaints", "0050_admins_read_the_admin_log")])
+    migrate_to(("complaints", "0050_admins_read_the_admin_log"))
     old = {user: Token.objects.create(user=user).key for user in (agent, supervisor)}
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([("complaints", "0051_api_tokens_kept_as_digests")])
+    migrate_to(("complaints", "0051_api_tokens_kept_as_digests"))
     assert not Token.objects.exists()  # no key left in the clear
     stored = {(t.user_id, t.token_key) for t in AuthToken.objects.all()}
     assert stored == {(user.pk, key[:15]) for user, key in old.items()}

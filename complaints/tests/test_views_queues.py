@@ -797,25 +797,18 @@ def test_a_filters_cases_among_the_open_ones_are_counted_from_an_index(subtests)
 
 @pytest.mark.django_db(transaction=True)  # migrates back and forth
 @pytest.mark.usefixtures("reference_data")
-def test_the_upgrade_clears_a_closed_cases_deadline_before_forbidding_it(supervisor, order):
+def test_the_upgrade_clears_a_closed_cases_deadline_before_forbidding_it(
+    supervisor, order, migrate_to
+):
     """Migration 0044 adds the rule that a case not open has no deadline;
     a row written before it that broke the rule is cleared first, so the
     upgrade does not stop on it."""
-    from django.db.migrations.executor import MigrationExecutor
-
     case = flows.closed(supervisor, order)
-    before, after = (
-        [("complaints", "0043_review_case_state_index")],
-        [("complaints", "0044_queue_filters")],
-    )
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
+    migrate_to(("complaints", "0043_review_case_state_index"))
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE complaints_case SET due_at = %s WHERE id = %s", [timezone.now(), case.pk]
         )
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(after)
+    migrate_to(("complaints", "0044_queue_filters"))
     case.refresh_from_db()
     assert case.state == "closed" and case.due_at is None
