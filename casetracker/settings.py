@@ -5,7 +5,10 @@ never committed; ``make run`` writes one with DEBUG=1). Real environment
 variables win over it.
 
 DATABASE_URL  database (default: SQLite file db.sqlite3 beside manage.py)
-SECRET_KEY    required unless DEBUG is on
+SECRET_KEY    required unless DEBUG is on; also seals the secrets kept in the
+              database (webhook secrets, authenticator keys)
+SECRET_KEY_FALLBACKS  older SECRET_KEYs still accepted (comma-separated), while
+              `manage.py reseal_secrets` seals again with the new one
 DEBUG         "1"/"true" for development (default off)
 ALLOWED_HOSTS comma-separated host names (default: localhost names when DEBUG)
 TASK_BACKEND  "database" (a db_worker runs the tasks; default when DEBUG is off)
@@ -97,6 +100,11 @@ if not SECRET_KEY:
         )
     # Development only: never used when DEBUG is off.
     SECRET_KEY = "casetracker-development-only-key-not-for-production-use-0123456789"
+# Older keys, still accepted (comma-separated): signed cookies and sessions
+# made with them, and secrets sealed with them (complaints/sealing.py), keep
+# working after SECRET_KEY changes; `manage.py reseal_secrets` seals again
+# with the new key, after which the old one can go.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 

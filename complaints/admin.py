@@ -39,6 +39,7 @@ from rest_framework.authtoken.models import TokenProxy
 from . import two_factor, workflow
 from .forms import AdminLoginForm, BoundedJSONField, NewCaseForm
 from .models import (
+    AuthenticatorKey,
     BusinessHours,
     Case,
     CaseEvent,
@@ -76,6 +77,7 @@ from .models.common import validate_plausible_year
 from .paging import COUNT_CAP, capped_count
 from .policy import conflicting_rules
 from .queries.search import search
+from .sealing import Unopened
 from .sql import distinct_values
 from .steps import STEPS_BY_NAME, add_validation_errors, available_steps
 from .views.errors import invalid_request
@@ -281,7 +283,9 @@ class StackedInline(SafeInputMixin, admin.StackedInline):
 
 admin.site.unregister(User)
 # django-otp's own admins show a key (and its QR code) and the backup codes,
-# and let an admin make or edit one: replaced by the list below.
+# and let an admin make or edit one: replaced by the lists below. Its TOTP
+# devices are no longer used (migration 0053 sealed their keys into
+# AuthenticatorKey); the app stays installed for that migration.
 admin.site.unregister(TOTPDevice)
 admin.site.unregister(StaticDevice)
 
@@ -308,7 +312,7 @@ class UserAdmin(SafeInputMixin, auth_admin.UserAdmin):
     list_filter = [*auth_admin.UserAdmin.list_filter, TwoStepFilter]
 
     def get_queryset(self, request):
-        keys = TOTPDevice.objects.filter(user=models.OuterRef("pk"), confirmed=True)
+        keys = AuthenticatorKey.objects.filter(user=models.OuterRef("pk"), confirmed=True)
         return super().get_queryset(request).annotate(two_step=models.Exists(keys))
 
     @admin.display(boolean=True, description=gettext_lazy("two-step log-in"), ordering="two_step")
@@ -352,7 +356,7 @@ class BackupCodesAdmin(TwoStepKeyAdmin):
         return False
 
 
-admin.site.register(TOTPDevice, TwoStepKeyAdmin)
+admin.site.register(AuthenticatorKey, TwoStepKeyAdmin)
 admin.site.register(StaticDevice, BackupCodesAdmin)
 
 
@@ -985,6 +989,25 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["name", "url", "events", "active", "secret"]
+
+    UNOPENED = gettext_lazy(
+        "This secret was sealed with a SECRET_KEY this server no longer has, so "
+        "nothing is sent to this endpoint. Put that key in SECRET_KEY_FALLBACKS, "
+        "or give a new secret here (and to the receiver)."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.instance.secret, Unopened):
+            self.initial["secret"] = ""  # never the sealed text, never saved as a secret
+            self.fields["secret"].help_text = self.UNOPENED
+            self.fields["secret"].error_messages["required"] = self.UNOPENED
+
+    def clean_secret(self):
+        secret = self.cleaned_data.get("secret")
+        if isinstance(self.instance.secret, Unopened) and secret == str(self.instance.secret):
+            raise forms.ValidationError(self.UNOPENED, code="unopened")
+        return secret
 
 
 @admin.register(WebhookEndpoint)

@@ -110,8 +110,8 @@ ADMIN_PERMISSIONS = [
     "axes.view_accessfailurelog",
     # Two-step log-in (django-otp): list the keys, remove a lost phone's
     # (its backup codes go with it).
-    "otp_totp.view_totpdevice",
-    "otp_totp.delete_totpdevice",
+    "view_authenticatorkey",
+    "delete_authenticatorkey",
     "otp_static.view_staticdevice",
     # What was changed in the admin, by whom (Django's log of admin actions).
     "admin.view_logentry",

@@ -3,9 +3,11 @@
 A user turns it on for themselves on their account page (a TOTP key shown
 as a QR code, confirmed by a first code, and ten one-time backup codes);
 the roles in TWO_FACTOR_ROLES must have it, and their first log-in sets it
-up before anything else. django-otp keeps the keys, checks the codes (each
-code once; a wrong one locks the key for 1, 2, 4 ... seconds) and marks the
-session that entered one (``request.user.is_verified()``).
+up before anything else. The key is kept sealed (models.AuthenticatorKey,
+sealing.py) and the backup codes only as keyed digests, so a copy of the
+database gives neither away. django-otp checks the codes (each code once; a
+wrong one locks the key for 1, 2, 4 ... seconds) and marks the session that
+entered one (``request.user.is_verified()``).
 
 TwoFactorMiddleware holds every other page back from a log-in that still
 owes its code: a page is sent to the code (or to setting it up), a form is
@@ -33,10 +35,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .api.errors import error_body
+from .models import AuthenticatorKey
 from .roles import ADMIN
+from .sealing import SealBroken, short_digests
 from .security import client_ip, seconds_between_writes
 
 log = logging.getLogger("casetracker.access")
@@ -61,13 +64,25 @@ def required_for(user) -> bool:
     return user.groups.filter(name__in=roles).exists()
 
 
-def app_key(user, confirmed=True) -> TOTPDevice | None:
+def app_key(user, confirmed=True) -> AuthenticatorKey | None:
     """The user's authenticator key (confirmed: in use; else one being set up)."""
-    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("-pk").first()
+    return AuthenticatorKey.objects.filter(user=user, confirmed=confirmed).order_by("-pk").first()
 
 
 def is_on(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return AuthenticatorKey.objects.filter(user=user, confirmed=True).exists()
+
+
+def backup_code_digests(code: str) -> list[str]:
+    """What a backup code is kept as, under each key (SECRET_KEY first, then
+    its fallbacks): a keyed digest, never the code."""
+    return short_digests(
+        code, b"backup code", length=StaticToken._meta.get_field("token").max_length
+    )
+
+
+def backup_code_digest(code: str) -> str:
+    return backup_code_digests(code)[0]
 
 
 def backup_codes_left(user) -> int:
@@ -109,11 +124,11 @@ def verified(request, device) -> None:
 
 
 @transaction.atomic
-def turn_on(user, device: TOTPDevice) -> list[str]:
+def turn_on(user, device: AuthenticatorKey) -> list[str]:
     """Confirm the key being set up (its first code was right): it replaces
     any earlier one, and a new set of backup codes replaces the old. Answers
     the backup codes, to be shown once."""
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    AuthenticatorKey.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.name = APP_KEY_NAME
     device.save(update_fields=["confirmed", "name"])
@@ -130,17 +145,19 @@ def new_backup_codes(user) -> list[str]:
     StaticDevice.objects.filter(user=user).exclude(pk=backup.pk).delete()
     backup.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=backup, token=backup_code_digest(code)) for code in codes
+    )
     return codes
 
 
 @transaction.atomic
 def turn_off(user) -> None:
-    TOTPDevice.objects.filter(user=user).delete()
+    AuthenticatorKey.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
 
 
-def check_code(user, code: str, *, being_set_up: TOTPDevice | None = None):
+def check_code(user, code: str, *, being_set_up: AuthenticatorKey | None = None):
     """The key that takes ``code`` (six digits: the app; else a backup code,
     which is then used up), or None; and how many seconds to wait when the
     key is locked after wrong codes (0 when not). ``being_set_up``: check the
@@ -148,9 +165,9 @@ def check_code(user, code: str, *, being_set_up: TOTPDevice | None = None):
     locked, so two requests cannot both use one code."""
     code = "".join(code.split()).lower()
     if being_set_up is not None:
-        keys = TOTPDevice.objects.filter(pk=being_set_up.pk, user=user, confirmed=False)
+        keys = AuthenticatorKey.objects.filter(pk=being_set_up.pk, user=user, confirmed=False)
     else:
-        model = TOTPDevice if code.isdigit() else StaticDevice
+        model = AuthenticatorKey if code.isdigit() else StaticDevice
         keys = model.objects.filter(user=user, confirmed=True)
     with transaction.atomic():
         device = keys.select_for_update().first()
@@ -159,9 +176,29 @@ def check_code(user, code: str, *, being_set_up: TOTPDevice | None = None):
         allowed, details = device.verify_is_allowed()
         if not allowed:
             return None, _seconds_locked(details)
+        if isinstance(device, StaticDevice):
+            return (device, 0) if _take_backup_code(device, code) else (None, 0)
+        if not device.opens:
+            log.error("two-step code not checked: %s", SealBroken(f"the key of {user}"))
+            return None, 0
         if device.verify_token(code):
             return device, 0
     return None, 0
+
+
+def _take_backup_code(device: StaticDevice, code: str) -> bool:
+    """django-otp's check of a backup code, asking for the code's digests
+    (under SECRET_KEY or a fallback) instead of the code: used up if right,
+    counted towards the lock if wrong."""
+    match = device.token_set.filter(token__in=backup_code_digests(code)).first()
+    if match is None:
+        device.throttle_increment()
+        return False
+    match.delete()
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save()
+    return True
 
 
 def _seconds_locked(details) -> int:

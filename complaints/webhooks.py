@@ -36,6 +36,7 @@ from .models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from .sealing import SealBroken, Unopened
 from .sql import Literal
 
 logger = logging.getLogger("complaints.webhooks")
@@ -203,18 +204,22 @@ def deliver(delivery_id: int) -> str:
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint
     body = encode(delivery.payload)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "casetracker-webhooks/1",
-        "Casetracker-Event": delivery.event_type,
-        "Casetracker-Delivery": str(delivery.pk),
-        SIGNATURE_HEADER: signature_header(endpoint.secret, body),
-    }
     started = time.monotonic()
-    if endpoint.active:
-        status, text, error = post(endpoint.url, body, headers, setting("WEBHOOK_TIMEOUT"))
-    else:
+    if not endpoint.active:
         status, text, error = None, "", "endpoint deactivated"
+    elif isinstance(endpoint.secret, Unopened):
+        # Never sent unsigned: tried again later, when the key is back.
+        status, text, error = None, "", f"not sent: {SealBroken('its signing secret')}"
+        logger.error("Webhook endpoint %s: %s", endpoint.pk, SealBroken("its signing secret"))
+    else:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "casetracker-webhooks/1",
+            "Casetracker-Event": delivery.event_type,
+            "Casetracker-Delivery": str(delivery.pk),
+            SIGNATURE_HEADER: signature_header(endpoint.secret, body),
+        }
+        status, text, error = post(endpoint.url, body, headers, setting("WEBHOOK_TIMEOUT"))
     WebhookAttempt.objects.create(
         delivery=delivery,
         status_code=status,

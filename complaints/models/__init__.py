@@ -1,5 +1,6 @@
 """The domain model, one module per aggregate."""
 
+from .accounts import AuthenticatorKey
 from .cases import (
     OPEN_STATES,
     Case,
@@ -60,6 +61,7 @@ __all__ = [
     "REVISED_WHEN_ASKED",
     "REVISION_ASKED",
     "ApprovalStatus",
+    "AuthenticatorKey",
     "BusinessHours",
     "Case",
     "CaseEvent",

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..sealing import SealedField
 from .common import ChoiceLabels
 
 
@@ -64,7 +65,7 @@ class WebhookEndpoint(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     url = models.URLField(_("URL"), max_length=500, validators=[validate_webhook_url])
-    secret = models.CharField(
+    secret = SealedField(
         _("signing secret"),
         max_length=100,
         default=new_webhook_secret,

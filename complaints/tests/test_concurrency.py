@@ -404,11 +404,11 @@ def test_one_two_step_code_entered_at_once_logs_in_once(agent):
     refused, and the backup code is used up once."""
     from django.test import Client
     from django_otp.oath import TOTP
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from complaints import two_factor
+    from complaints.models import AuthenticatorKey
 
-    key = TOTPDevice.objects.create(user=agent, confirmed=False)
+    key = AuthenticatorKey.objects.create(user=agent, confirmed=False)
     backup = two_factor.turn_on(agent, key)
     app_code = f"{TOTP(key.bin_key, key.step, key.t0, key.digits, key.drift).token():06d}"
     for code, left in ((backup[0], 9), (app_code, 9)):

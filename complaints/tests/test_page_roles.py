@@ -119,7 +119,7 @@ ADMIN_MODELS = {
     "axes.AccessLog": ("", "", "", "v"),
     "axes.AccessFailureLog": ("", "", "", "v"),
     # Two-step log-in keys: listed, and removed when a phone is lost.
-    "otp_totp.TOTPDevice": ("", "", "", "vd"),
+    "complaints.AuthenticatorKey": ("", "", "", "vd"),
     "otp_static.StaticDevice": ("", "", "", "v"),  # removed with its key
     "admin.LogEntry": ("", "", "", "v"),  # who changed what in the admin: read, never rewritten
     "complaints.Customer": ("va", "va", "va", "va"),
@@ -245,12 +245,12 @@ def world(agent, agent2, supervisor, admin_user, outsider, settings, tmp_path):
     # A two-step log-in key and backup codes, of a user not among the roles'
     # (theirs would owe a code first).
     from django.contrib.auth import get_user_model
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from complaints import two_factor
+    from complaints.models import AuthenticatorKey
 
     owner = get_user_model().objects.create_user("phone_owner")
-    two_factor.turn_on(owner, TOTPDevice.objects.create(user=owner, confirmed=False))
+    two_factor.turn_on(owner, AuthenticatorKey.objects.create(user=owner, confirmed=False))
     login = Client()  # a failed and a good login: django-axes' records
     login.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
     login.post("/accounts/login/", {"username": agent.username, "password": "pw-for-tests-only"})

@@ -16,10 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from complaints import two_factor
-from complaints.models import Case, CaseEvent, Notification
+from complaints.models import AuthenticatorKey, Case, CaseEvent, Notification
 from complaints.security import seconds_between_writes
 
 from . import flows
@@ -34,7 +33,7 @@ SETUP = reverse("two_factor_setup")
 VERIFY = reverse("two_factor_verify")
 
 
-def _code(key: TOTPDevice) -> str:
+def _code(key: AuthenticatorKey) -> str:
     """The six digits the app shows now for ``key``."""
     totp = TOTP(key.bin_key, key.step, key.t0, key.digits, key.drift)
     return f"{totp.token():06d}"
@@ -56,7 +55,7 @@ def _turn_on(client, user, clock) -> list[str]:
     """Set up a key on the page, as a user does; answers the backup codes."""
     page = client.get(SETUP)
     assert page.status_code == 200
-    key = TOTPDevice.objects.get(user=user, confirmed=False)
+    key = AuthenticatorKey.objects.get(user=user, confirmed=False)
     done = client.post(SETUP, {"code": _code(key)})
     assert done.status_code == 200, done.content.decode()[:500]
     clock.shift(30)  # the next code the app shows
@@ -80,12 +79,12 @@ def test_a_user_turns_it_on_and_then_logs_in_with_a_code(
         body = page.content.decode()
         assert "<svg" in body and 'class="qrline"' in body  # the QR code, drawn inline
         assert page["Cache-Control"].startswith("max-age=0") and "no-store" in page["Cache-Control"]
-        key = TOTPDevice.objects.get(user=agent, confirmed=False)
+        key = AuthenticatorKey.objects.get(user=agent, confirmed=False)
         secret = re.search(r'id="secret">([A-Z2-7 ]+)</code>', body)
         assert secret.group(1).replace(" ", "") == b32encode(key.bin_key).decode()
         reloaded = here.get(SETUP).content.decode()
         assert reloaded.count(secret.group(1)) == 1  # a reload: the same key
-        assert TOTPDevice.objects.filter(user=agent).count() == 1
+        assert AuthenticatorKey.objects.filter(user=agent).count() == 1
 
         wrong = here.post(SETUP, {"code": _wrong(_code(key))})
         assert wrong.status_code == 200 and wrong.context["form"].errors["code"]
@@ -173,7 +172,7 @@ def test_wrong_codes_lock_the_key_for_a_while(agent):
     (1 s, then 2, 4 ...), so six digits cannot be guessed at speed."""
     with time_machine.travel(timezone.now(), tick=False) as clock:
         _turned_on(agent, clock)
-        key = TOTPDevice.objects.get(user=agent)
+        key = AuthenticatorKey.objects.get(user=agent)
         client = _log_in(agent)
         for _ in range(3):
             client.post(VERIFY, {"code": _wrong(_code(key))})
@@ -197,7 +196,7 @@ def test_the_password_alone_never_replaces_the_key(agent):
             assert response.status_code == 302 and response["Location"].startswith(VERIFY)
         refused = thief.post(ACCOUNT, {"action": "off", "code": "123456"})
         assert refused.status_code == 401  # a form: held back, what was typed kept
-        assert TOTPDevice.objects.filter(user=agent).count() == 1  # the one key, unchanged
+        assert AuthenticatorKey.objects.filter(user=agent).count() == 1  # the one key, unchanged
         assert two_factor.is_on(agent)
 
 
@@ -251,7 +250,7 @@ def test_a_role_that_must_have_it_sets_it_up_at_its_first_log_in(supervisor, age
         assert client.get(reverse("complaints:approvals")).status_code == 200
         account = client.get(ACCOUNT).content.decode()
         assert 'id="two-factor-required"' in account and 'id="turn-off-form"' not in account
-        key = TOTPDevice.objects.get(user=supervisor)
+        key = AuthenticatorKey.objects.get(user=supervisor)
         refused = client.post(ACCOUNT, {"action": "off", "code": _code(key)})
         assert refused.status_code == 403 and two_factor.is_on(supervisor)
 
@@ -266,7 +265,7 @@ def test_a_superuser_counts_as_an_admin(settings):
 def test_turning_it_off_takes_a_code(agent, caplog):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         _turned_on(agent, clock)
-        key = TOTPDevice.objects.get(user=agent)
+        key = AuthenticatorKey.objects.get(user=agent)
         client = _log_in(agent)
         client.post(VERIFY, {"code": _code(key)})
         clock.shift(30)
@@ -308,16 +307,16 @@ def test_new_backup_codes_replace_the_old_ones(agent):
 def test_moving_to_a_new_phone_keeps_the_old_key_until_the_new_one_works(agent):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         _turned_on(agent, clock)
-        old = TOTPDevice.objects.get(user=agent)
+        old = AuthenticatorKey.objects.get(user=agent)
         client = _log_in(agent)
         client.post(VERIFY, {"code": _code(old)})
         assert 'id="setup-replacing"' in client.get(SETUP).content.decode()
-        new = TOTPDevice.objects.get(user=agent, confirmed=False)
+        new = AuthenticatorKey.objects.get(user=agent, confirmed=False)
         clock.shift(30)
         assert _log_in(agent).post(VERIFY, {"code": _code(old)}).status_code == 302  # still works
         clock.shift(30)
         assert client.post(SETUP, {"code": _code(new)}).status_code == 200
-        assert list(TOTPDevice.objects.filter(user=agent)) == [new]
+        assert list(AuthenticatorKey.objects.filter(user=agent)) == [new]
         clock.shift(30)
         assert _log_in(agent).post(VERIFY, {"code": _code(old)}).status_code == 200  # refused
 
@@ -325,7 +324,7 @@ def test_moving_to_a_new_phone_keeps_the_old_key_until_the_new_one_works(agent):
 def test_the_code_page_goes_only_to_this_sites_pages(agent):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         _turned_on(agent, clock)
-        key = TOTPDevice.objects.get(user=agent)
+        key = AuthenticatorKey.objects.get(user=agent)
         client = _log_in(agent)
         away = client.post(VERIFY, {"code": _code(key), "next": "https://evil.example/"})
         assert away.status_code == 302 and away["Location"] == reverse("complaints:home")
@@ -334,7 +333,7 @@ def test_the_code_page_goes_only_to_this_sites_pages(agent):
 def test_an_admin_lists_the_keys_without_their_secret_and_removes_a_lost_one(agent, admin_user):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         _turned_on(agent, clock)
-        key = TOTPDevice.objects.get(user=agent)
+        key = AuthenticatorKey.objects.get(user=agent)
         admin_user.is_staff = True  # as a shop sets its admins up
         admin_user.save(update_fields=["is_staff"])
         admin = _log_in(admin_user)
@@ -344,15 +343,15 @@ def test_an_admin_lists_the_keys_without_their_secret_and_removes_a_lost_one(age
         assert [u.username for u in on] == [agent.username]  # who has turned it on
         assert agent.username not in {u.username for u in off} and admin_user in off
         assert "column-two_step" in admin.get(users).content.decode()
-        listed = admin.get(reverse("admin:otp_totp_totpdevice_changelist")).content.decode()
+        listed = admin.get(reverse("admin:complaints_authenticatorkey_changelist")).content.decode()
         assert agent.username in listed
-        shown = admin.get(reverse("admin:otp_totp_totpdevice_change", args=[key.pk]))
+        shown = admin.get(reverse("admin:complaints_authenticatorkey_change", args=[key.pk]))
         assert shown.status_code == 200 and key.key not in shown.content.decode()
         codes = admin.get(reverse("admin:otp_static_staticdevice_changelist")).content.decode()
         assert StaticToken.objects.filter(device__user=agent).first().token not in codes
-        assert admin.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
+        assert admin.get(reverse("admin:complaints_authenticatorkey_add")).status_code == 403
         deleted = admin.post(
-            reverse("admin:otp_totp_totpdevice_delete", args=[key.pk]), {"post": "yes"}
+            reverse("admin:complaints_authenticatorkey_delete", args=[key.pk]), {"post": "yes"}
         )
         assert deleted.status_code == 302 and not two_factor.is_on(agent)
         assert not two_factor.backup_codes_left(agent)  # they went with the key
@@ -371,7 +370,7 @@ def test_a_session_whose_key_was_removed_is_let_through_by_the_code_page(agent):
         _turned_on(agent, clock)
         client = _log_in(agent)
         assert client.get(QUEUE).status_code == 302
-        TOTPDevice.objects.filter(user=agent).delete()
+        AuthenticatorKey.objects.filter(user=agent).delete()
         went = client.get(f"{VERIFY}?next={QUEUE}")
         assert went.status_code == 302 and went["Location"] == QUEUE
         assert client.get(QUEUE).status_code == 200
@@ -412,7 +411,7 @@ def test_bad_input_on_the_code_pages_is_a_form_error(agent):
     what could not be a code."""
     with time_machine.travel(timezone.now(), tick=False) as clock:
         _turned_on(agent, clock)
-        key = TOTPDevice.objects.get(user=agent)
+        key = AuthenticatorKey.objects.get(user=agent)
         client = _log_in(agent)
         for bad in ("", "   ", '<script>alert(1)</script>"', "12\x0034", "9" * 10_000, "１２３"):
             response = client.post(VERIFY, {"code": bad})
@@ -434,7 +433,7 @@ def test_setting_up_takes_the_apps_six_digits_only(agent):
     client.get(SETUP)
     refused = client.post(SETUP, {"code": "abcdefgh"})  # a backup code's shape
     assert refused.context["form"].errors["code"] == ["Enter the six digits the app shows."]
-    key = TOTPDevice.objects.get(user=agent)
+    key = AuthenticatorKey.objects.get(user=agent)
     assert not key.confirmed and key.throttling_failure_count == 0
 
 

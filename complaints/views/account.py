@@ -21,10 +21,10 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView
 from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .. import two_factor
 from ..forms import CodeForm, PasswordChangeForm
+from ..models import AuthenticatorKey
 from ..models.case_rules import may_list_queue
 from ..security import client_ip
 from .errors import invalid_request
@@ -171,7 +171,7 @@ class TwoFactorSetup(FormView):
         user = self.request.user
         key = two_factor.app_key(user, confirmed=False)
         if key is None:  # the same key on every visit until confirmed: a reload keeps the scan
-            key = TOTPDevice.objects.create(user=user, name="being set up", confirmed=False)
+            key = AuthenticatorKey.objects.create(user=user, name="being set up", confirmed=False)
         secret = b32encode(key.bin_key).decode()
         return super().get_context_data(
             # segno draws the key's URL as an SVG path: no text of anyone's in it.
