@@ -543,6 +543,7 @@ CASETRACKER = {
     "WEBHOOK_DELIVERY_DAYS": env_whole(
         "CASETRACKER_WEBHOOK_DELIVERY_DAYS", 90, unit="days", minimum=1
     ),
+    "NOTIFICATION_DAYS": env_whole("CASETRACKER_NOTIFICATION_DAYS", 180, unit="days", minimum=1),
 }
 
 # Logs go to standard error (the process manager keeps them). casetracker.access

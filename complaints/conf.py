@@ -28,6 +28,9 @@ DEFAULTS = {
     # Finished webhook deliveries (delivered or given up) and their attempts
     # are kept this many days, then prune_webhook_deliveries deletes them.
     "WEBHOOK_DELIVERY_DAYS": 90,
+    # Notifications read are kept this many days, then prune_notifications
+    # deletes them (unread ones stay).
+    "NOTIFICATION_DAYS": 180,
     # API: how long an Idempotency-Key is remembered.
     "IDEMPOTENCY_KEY_HOURS": 24,
 }

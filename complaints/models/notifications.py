@@ -53,7 +53,13 @@ class Notification(ChoiceLabels, models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["recipient", "read_at"], name="notification_recipient_unread")
+            models.Index(fields=["recipient", "read_at"], name="notification_recipient_unread"),
+            # Each user's list, newest first, a page at a time (keyset): read
+            # along this index instead of sorting all of a user's
+            # notifications (a supervisor is told of every escalation).
+            models.Index(
+                fields=["recipient", "-created_at", "-id"], name="notification_recipient_latest"
+            ),
         ]
 
     def __str__(self):

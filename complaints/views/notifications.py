@@ -2,26 +2,46 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.db import models
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..models import Notification, NotificationSettings
+from ..paging import Sort, keyset_page, list_query
 from .errors import invalid_request
 from .redirects import back
+
+# Newest first, a page at a time from a cursor (notification_recipient_latest):
+# a supervisor who is told of every escalation may have hundreds of
+# thousands, and a numbered page counted and sorted them all.
+NOTIFICATION_SORT = Sort(
+    (
+        ("created_at", None, models.DateTimeField()),
+        ("id", None, models.BigIntegerField()),
+    ),
+    descending=True,
+)
+PAGE_SIZE = 50
 
 
 @login_required
 def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user).select_related("case")
-    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    page = keyset_page(
+        notifications,
+        NOTIFICATION_SORT,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+    )
     return render(
         request,
         "complaints/notifications.html",
         {
             "page": page,
+            "query": list_query(request.GET),
             "section": "notifications",
             "email_on": NotificationSettings.wants_email(request.user),
         },
