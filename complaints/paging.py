@@ -204,6 +204,14 @@ def keyset_page(queryset, sort: Sort, *, after=None, before=None, size=25) -> Ke
     return KeysetPage(items, next_cursor, previous_cursor)
 
 
+def requested_page(request, queryset, sort: Sort, *, size: int) -> KeysetPage:
+    """The page of a list the request asks for (``?after=`` or ``?before=``
+    a cursor of its pager's links; the first page without)."""
+    return keyset_page(
+        queryset, sort, after=request.GET.get("after"), before=request.GET.get("before"), size=size
+    )
+
+
 def capped_count(queryset, cap=None, *, known_beyond=False) -> tuple[int, bool]:
     """(count, capped): at most ``cap`` (COUNT_CAP) rows are counted; none
     when the caller already knows there are more (``known_beyond``: a search

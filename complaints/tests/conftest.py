@@ -85,6 +85,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def receiver():
+    """A webhook receiver on 127.0.0.1 (tests/receiver.py), closed afterwards."""
+    from .receiver import Receiver
+
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
 def migrate_to():
     """Migrate the test database to the given (app, migration) targets, as
     an upgrade or a downgrade does; afterwards back to the newest, so that

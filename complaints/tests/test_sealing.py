@@ -26,7 +26,6 @@ from complaints.sealing import Unopened
 
 from . import flows
 from .test_two_factor import QUEUE, VERIFY, _code, _log_in, _turned_on
-from .test_webhooks import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +45,6 @@ def _secret_in_db(endpoint) -> str:
 
 def _key_in_db(key) -> str:
     return _stored("complaints_authenticatorkey", "key", key.pk)
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django_fsm import TransitionNotAllowed
 from .. import workflow
 from ..filters import VoucherFilter
 from ..forms import RedeemForm, VoidForm
-from ..paging import COUNT_CAP, keyset_page, list_query
+from ..paging import COUNT_CAP, list_query, requested_page
 from ..queries import LEDGER_SORT, ledger_money, voucher_ledger
 from ..steps import add_validation_errors
 from .errors import sends_form
@@ -37,13 +37,7 @@ def ledger(request):
         (totals, months), counted_at = ledger_money(
             vouchers, shared_statuses=filterset.only_statuses()
         )
-    page = keyset_page(
-        vouchers,
-        LEDGER_SORT,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=PAGE_SIZE,
-    )
+    page = requested_page(request, vouchers, LEDGER_SORT, size=PAGE_SIZE)
     return render(
         request,
         "complaints/vouchers.html",

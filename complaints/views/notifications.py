@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..models import Notification, NotificationSettings
-from ..paging import Sort, keyset_page, list_query
+from ..paging import Sort, list_query, requested_page
 from .errors import invalid_request
 from .redirects import back
 
@@ -29,13 +29,7 @@ PAGE_SIZE = 50
 @login_required
 def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user).select_related("case")
-    page = keyset_page(
-        notifications,
-        NOTIFICATION_SORT,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=PAGE_SIZE,
-    )
+    page = requested_page(request, notifications, NOTIFICATION_SORT, size=PAGE_SIZE)
     return render(
         request,
         "complaints/notifications.html",

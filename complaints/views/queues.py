@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ..filters import CaseFilter
 from ..forms import BulkForm
 from ..models.case_rules import may_list_queue
-from ..paging import CASE_SORTS, capped_count, keyset_page, list_query
+from ..paging import CASE_SORTS, capped_count, list_query, requested_page
 from ..queries import QUEUES, case_queue, queue_listing
 
 QUEUE_TITLES = {
@@ -48,13 +48,7 @@ def queue(request, name):
     )
     cases = filterset.qs
     sort = filterset.form.cleaned_data.get("sort") if filterset.is_valid() else None
-    page = keyset_page(
-        queue_listing(cases),
-        CASE_SORTS[sort or "due"],
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=PAGE_SIZE,
-    )
+    page = requested_page(request, queue_listing(cases), CASE_SORTS[sort or "due"], size=PAGE_SIZE)
     count, more = capped_count(cases, known_beyond=filterset.searched_beyond_cap)
     return render(
         request,

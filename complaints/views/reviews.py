@@ -13,7 +13,7 @@ from .. import workflow
 from ..filters import ReviewFilter
 from ..forms import ReplyForm
 from ..models import Review, ReviewReply
-from ..paging import keyset_page, list_query
+from ..paging import list_query, requested_page
 from ..queries import (
     INBOX_SORT,
     active_quick_reply,
@@ -41,13 +41,7 @@ def _require_worker(user):
 def inbox(request):
     _require_worker(request.user)
     filterset = ReviewFilter(request.GET or None, queryset=review_inbox())
-    page = keyset_page(
-        filterset.qs,
-        INBOX_SORT,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=PAGE_SIZE,
-    )
+    page = requested_page(request, filterset.qs, INBOX_SORT, size=PAGE_SIZE)
     page.items = attach_reply_clocks(page.items, windows=reply_windows())
     cleaned = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
     end = cleaned.get("posted_to") or timezone.localdate()

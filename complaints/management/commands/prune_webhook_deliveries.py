@@ -5,32 +5,18 @@ grows with the case events: about ten rows per case and endpoint. Which
 deliveries go, and how, is ``webhooks.prune_finished``.
 """
 
-from django.core.management.base import BaseCommand, CommandError
-
 from complaints import webhooks
-from complaints.conf import setting
+
+from ..pruning import PruneCommand
 
 
-class Command(BaseCommand):
+class Command(PruneCommand):
     help = "Delete delivered and failed webhook deliveries (and their attempts) past their age."
+    days_setting = "WEBHOOK_DELIVERY_DAYS"
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--days",
-            type=int,
-            default=None,
-            help="keep this many days (default: the WEBHOOK_DELIVERY_DAYS setting, 90)",
-        )
-        parser.add_argument("--batch", type=int, default=5000, help="rows per transaction")
-
-    def handle(self, *args, days=None, batch=5000, **options):
-        days = setting("WEBHOOK_DELIVERY_DAYS") if days is None else days
-        if days < 1:
-            raise CommandError("--days must be at least 1.")
-        if batch < 1:
-            raise CommandError("--batch must be at least 1.")
+    def prune(self, days, batch):
         deliveries, attempts = webhooks.prune_finished(days=days, batch=batch)
-        self.stdout.write(
+        return (
             f"{deliveries} webhook deliveries and {attempts} attempts"
             f" older than {days} days pruned."
         )
