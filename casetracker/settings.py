@@ -353,7 +353,7 @@ REST_FRAMEWORK = {
         "complaints.api.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["complaints.api.permissions.Authenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "complaints.api.errors.exception_handler",
@@ -378,7 +378,9 @@ SPECTACULAR_SETTINGS = {
         "Authenticate with 'Authorization: Token <key>'. Errors are "
         '{"detail": "...", "code": "..."} (with "errors" for invalid input). '
         "Each user's calls are limited per minute (the shop sets the rate): past it "
-        "the answer is 429 with the seconds to wait in Retry-After."
+        "the answer is 429 with the seconds to wait in Retry-After. A read-only token "
+        "(its key starts ct_ro_) reads what its user may read; a call that would "
+        "change something is refused 403 with the code read_only_token."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -37,6 +37,7 @@ from knox.settings import CONSTANTS as KNOX
 from rest_framework.authtoken.models import TokenProxy
 
 from . import two_factor, workflow
+from .api.tokens import READ_ONLY_PREFIX, reads_only
 from .forms import AdminLoginForm, BoundedJSONField, NewCaseForm
 from .models import (
     AuthenticatorKey,
@@ -733,20 +734,41 @@ admin.site.unregister(AuthToken)
 admin.site.unregister(TokenProxy)
 
 
+class ApiTokenForm(forms.ModelForm):
+    read_only = forms.BooleanField(
+        label=gettext_lazy("read only"),
+        required=False,
+        help_text=gettext_lazy(
+            "The token reads what its user may read and changes nothing (its key "
+            "starts ct_ro_): for reports and integrations that only fetch."
+        ),
+    )
+
+    class Meta:
+        model = AuthToken
+        fields = ["user", "expiry"]
+
+
 @admin.register(AuthToken)
 class ApiTokenAdmin(ModelAdmin):
     """Make a token (its key shown once, on the page that follows), list
-    who holds which (by the key's first characters) and until when, revoke
-    one by deleting it. A token is never edited: make a new one."""
+    who holds which (by the key's first characters), whether it only reads,
+    and until when; revoke one by deleting it. A token is never edited: make
+    a new one."""
 
-    list_display = ["token_key", "user", "created", "expiry"]
+    form = ApiTokenForm
+    list_display = ["token_key", "user", "only_reads", "created", "expiry"]
     list_select_related = ["user"]
     search_fields = ["user__username", "token_key"]
     ordering = ["-created"]
-    fields = ["user", "expiry"]
+    fields = ["user", "expiry", "read_only"]
+
+    @admin.display(boolean=True, description=gettext_lazy("read only"))
+    def only_reads(self, token):
+        return reads_only(token)
 
     def get_readonly_fields(self, request, obj=None):
-        return ["token_key", "user", "created", "expiry"] if obj else []
+        return ["token_key", "user", "only_reads", "created", "expiry"] if obj else []
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj) or self.fields
@@ -760,7 +782,7 @@ class ApiTokenAdmin(ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        digest, key = get_digest_token()
+        digest, key = get_digest_token(READ_ONLY_PREFIX if form.cleaned_data["read_only"] else None)
         obj.digest, obj.token_key = digest, key[: KNOX.TOKEN_KEY_LENGTH]
         obj.save()
         request.issued_key = key  # for response_add only: never stored

@@ -4,7 +4,9 @@ The database keeps a digest of each key, not the key: a key is seen once,
 when it is made (``issue``: manage.py issue_token, or the admin), and a
 stolen copy of the database or a backup holds none. A user may hold several
 (one per integration), each revoked alone by deleting it in the admin, and
-each may carry an expiry.
+each may carry an expiry. A read-only token (its key starts ``ct_ro_``) may
+only read: every call that would change something is refused 403
+``read_only_token`` (api/permissions.py).
 """
 
 import re
@@ -18,9 +20,18 @@ from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from knox.models import AuthToken
 from rest_framework import exceptions
 
-# What issue() makes (ct_ and 64 hex digits), and the 40 hex digits of the
-# keys made before, which migration 0051 kept as digests.
-KEY_SHAPE = re.compile(rb"(ct_)?[0-9a-f]{40,64}")
+# A read-only token's key says so: it starts with this (ct_ro_ and 64 hex
+# digits), and since the database keeps the digest of the whole key, the
+# part that says so cannot be changed without the key failing.
+READ_ONLY_PREFIX = "ct_ro_"
+# What issue() makes (ct_ or ct_ro_, and 64 hex digits), and the 40 hex
+# digits of the keys made before, which migration 0051 kept as digests.
+KEY_SHAPE = re.compile(rb"(ct_(ro_)?)?[0-9a-f]{40,64}")
+
+
+def reads_only(auth) -> bool:
+    """Whether the call came with a read-only token (``request.auth``)."""
+    return isinstance(auth, AuthToken) and auth.token_key.startswith(READ_ONLY_PREFIX)
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -55,8 +66,13 @@ class TokenScheme(OpenApiAuthenticationExtension):
         )
 
 
-def issue(user, *, days: int | None = None) -> str:
+def issue(user, *, days: int | None = None, read_only: bool = False) -> str:
     """Make a new token for ``user`` and return its key, the only time it
-    can be read; it lasts ``days`` days, or until revoked."""
-    _token, key = AuthToken.objects.create(user=user, expiry=timedelta(days=days) if days else None)
+    can be read; it lasts ``days`` days, or until revoked. A ``read_only``
+    token reads what its user may read and changes nothing."""
+    _token, key = AuthToken.objects.create(
+        user=user,
+        expiry=timedelta(days=days) if days else None,
+        prefix=READ_ONLY_PREFIX if read_only else None,
+    )
     return key

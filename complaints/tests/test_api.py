@@ -644,6 +644,100 @@ def test_a_malformed_or_unknown_key_is_a_401(agent, header):
     assert response.json()["code"] == "authentication_failed"
 
 
+# Read-only tokens -----------------------------------------------------------------
+
+WRITES = ("post", "put", "patch", "delete")
+
+
+def _writing_calls(case, offer, voucher):
+    """(method, path) for every API view that changes something, walked from
+    the URLconf, so that a view added later is covered without a new row."""
+    from django.urls import reverse
+
+    from complaints.api import urls
+
+    kwargs = {
+        "number": case.number, "name": "add_note", "pk": offer.pk, "code": voucher.code,
+    }  # fmt: skip
+    for pattern in urls.urlpatterns:
+        view = getattr(pattern.callback, "view_class", None)
+        if view is None or pattern.name == "not_found":  # a 404 for any address
+            continue
+        names = pattern.pattern.regex.groupindex
+        path = reverse(f"api:{pattern.name}", kwargs={key: kwargs[key] for key in names})
+        for method in WRITES:
+            if hasattr(view, method):
+                yield method, path
+
+
+def test_a_read_only_token_reads_and_changes_nothing(supervisor, agent, caplog):
+    from complaints.models import CaseEvent, Contact, Evidence, Notification
+
+    case, offer = flows.verifying(agent, OrderFactory())
+    voucher = Voucher.objects.get(offer=offer)
+    key = issue(supervisor, read_only=True)
+    assert key.startswith("ct_ro_") and len(key) == 70
+    reader = APIClient()
+    reader.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert reader.get("/api/cases/").status_code == 200
+    assert reader.get(f"/api/cases/{case.number}/").json()["number"] == case.number
+    assert reader.get(f"/api/vouchers/{voucher.code}/").status_code == 200
+    assert reader.get("/api/reports/root-causes/?from=2020-01-01&to=2030-01-01").status_code == 200
+
+    tables = (Case, CaseEvent, Offer, Voucher, Order, Review, Contact, Evidence, Notification)
+    before = [model.objects.count() for model in tables]
+    calls = list(_writing_calls(case, offer, voucher))
+    assert len(calls) >= 11  # every view that changes something, each method
+    with caplog.at_level("WARNING", logger="casetracker.access"):
+        for method, path in calls:
+            body = json.dumps({"summary": "x", "text": "x", "amount": "1"})
+            refused = getattr(reader, method)(path, body, content_type="application/json")
+            assert refused.status_code == 403, (method, path, refused.content[:200])
+            assert refused.json()["code"] == "read_only_token", (method, path)
+            assert "may only read" in refused.json()["detail"]
+    assert [model.objects.count() for model in tables] == before
+    case.refresh_from_db()
+    assert case.state == CaseState.VERIFYING
+    assert caplog.text.count("read-only token") == len(calls)
+    # The same user's full token changes what the role allows.
+    full = client_for(supervisor)
+    note = post(full, f"/api/cases/{case.number}/notes/", {"text": "跟进"})
+    assert note.status_code == 201, note.content[:200]
+
+
+def test_a_token_cannot_be_edited_into_another_scope(agent):
+    full, reader = issue(agent), issue(agent, read_only=True)
+    for edited in ("ct_ro_" + full[3:], "ct_" + reader[6:], full.replace("ct_", "ct_ro_", 1)):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {edited}")
+        assert client.get("/api/cases/").status_code == 401, edited
+
+
+def test_read_only_tokens_from_the_command_and_the_admin(admin_user, agent, client):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from knox.models import AuthToken
+
+    out, err = StringIO(), StringIO()
+    call_command("issue_token", "agent_a", "--read-only", stdout=out, stderr=err)
+    assert out.getvalue().startswith("ct_ro_") and "Made a read-only token" in err.getvalue()
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    add = "/admin/knox/authtoken/add/"
+    page = client.post(add, {"user": agent.pk, "expiry_0": "", "expiry_1": "", "read_only": "on"})
+    key = re.search(r'<code id="issued-key">(ct_ro_[0-9a-f]{64})</code>', page.content.decode())[1]
+    reader = APIClient()
+    reader.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert post(reader, "/api/orders/", ORDER).json()["code"] == "read_only_token"
+    listed = client.get("/admin/knox/authtoken/")
+    flags = {t.token_key[:6]: listed.context["cl"].model_admin.only_reads(t) for t in
+             listed.context["cl"].result_list}  # fmt: skip
+    assert flags == {"ct_ro_": True} and AuthToken.objects.count() == 2
+    assert 'alt="True"' in listed.content.decode()  # the column's tick
+
+
 def test_open_a_case_by_customer_or_by_review(api, agent, order):
     customer = order.customer
     response = post(
