@@ -85,6 +85,15 @@ def expire_vouchers() -> int:
 
 
 @task()
+def recount_shared(key: str, name: str, args: list, seconds: int) -> str:
+    """Count a shared count again (queries/shared.py), off the pages."""
+    from .queries.shared import count_again
+
+    count_again(key, name, args, seconds)
+    return "counted"
+
+
+@task()
 def deliver_webhook(delivery_id: int) -> str:
     """Send one webhook delivery; a failure schedules the next attempt."""
     from .webhooks import deliver

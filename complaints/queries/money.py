@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..models.vouchers import lapsed_q, outstanding_q
 from ..paging import Sort
-from .shared import shared_count
+from .shared import counted_by_worker, shared_count
 
 
 def compensation_cost(case: Case) -> Decimal:
@@ -113,9 +113,15 @@ def shared_ledger_summary(
     by everyone meanwhile: each status filter is summed from those rows."""
     return shared_count(
         "voucher-ledger-by-status",
-        lambda: _ledger_parts(timezone.now()),
+        _ledger_parts_now,
         lambda parts: _months_of_parts(parts, set(statuses)),
+        recount=("voucher-ledger", ()),
     )
+
+
+@counted_by_worker("voucher-ledger")
+def _ledger_parts_now() -> list[dict]:
+    return _ledger_parts(timezone.now())
 
 
 def _ledger_parts(now: datetime) -> list[dict]:

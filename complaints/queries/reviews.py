@@ -32,7 +32,7 @@ from ..models.reviews import REVISED_WHEN_ASKED, needs_reply
 from ..paging import Sort, capped_counts
 from ..people import display_name
 from .reports import day_range
-from .shared import shared_count
+from .shared import counted_by_worker, shared_count
 
 
 def cases_latest_first(review) -> QuerySet:
@@ -176,11 +176,18 @@ def shared_recovery_funnel(*, start: date, end: date) -> tuple[Funnel, datetime]
     asks after every medium and negative review of the period (about 100 of
     the inbox's 160 ms at 1M cases), so each period is counted once a minute
     and the count shared by everyone who opens the inbox meanwhile."""
+    period = (start.isoformat(), end.isoformat())
     return shared_count(
-        f"review-funnel:{start.isoformat()}:{end.isoformat()}",
+        "review-funnel:{}:{}".format(*period),
         lambda: _funnel_counts(start, end),
         lambda counts: Funnel(start=start, end=end, **counts),
+        recount=("review-funnel", period),
     )
+
+
+@counted_by_worker("review-funnel")
+def _funnel_counts_of(start: str, end: str) -> dict:
+    return _funnel_counts(date.fromisoformat(start), date.fromisoformat(end))
 
 
 def review_reply_values(review: Review, user) -> dict:

@@ -29,6 +29,21 @@ SHARED_SECONDS = 60
 # in the load test at 1M cases instead of 0.3).
 KEPT_STALE = 10
 
+# Counts the task worker can count again, by name: it is given the name and
+# the arguments (text), as a task's arguments must be.
+_COUNTERS: dict[str, Callable[..., Any]] = {}
+
+
+def counted_by_worker(name: str):
+    """Register a count (a function of text arguments) that the task worker
+    may count again in the background (shared_count's ``recount``)."""
+
+    def register(count):
+        _COUNTERS[name] = count
+        return count
+
+    return register
+
 
 def shared_count[T](
     key: str,
@@ -36,16 +51,23 @@ def shared_count[T](
     build: Callable[[Any], T],
     *,
     seconds: int = SHARED_SECONDS,
+    recount: tuple[str, tuple[str, ...]] | None = None,
 ) -> tuple[T, datetime]:
     """``build(count())`` and when it was counted, the count kept ``seconds``
     under ``key`` for the next caller. When it is older, the first caller
-    to claim ``key``'s recount (``cache.add``, which one process wins) counts
-    again; the others get the older count meanwhile."""
+    to claim ``key``'s recount (``cache.add``, which one process wins) has
+    it counted again: by the task worker, when there is one and ``recount``
+    names the registered count and its arguments (then nobody waits for it:
+    every caller, the claimer too, gets the older count until the worker has
+    written the new one), else by itself; the others get the older count
+    meanwhile."""
     kept, claimed = _cached(cache.get, key), False
     if isinstance(kept, dict) and isinstance(kept.get("at"), datetime):
         fresh = timezone.now() - kept["at"] < timedelta(seconds=seconds)
         claimed = not fresh and _cached(cache.add, f"{key}:recount", True, seconds)
-        if not claimed:  # fresh, or another caller is counting it again
+        if claimed and recount is not None and _handed_to_worker(key, recount, seconds):
+            claimed = False  # the worker lets the claim go when it is done
+        if not claimed:  # fresh, or being counted again elsewhere
             try:
                 return build(kept["data"]), kept["at"]
             except (KeyError, TypeError, ValueError):
@@ -57,6 +79,35 @@ def shared_count[T](
         if claimed:  # done or failed: the next caller may count
             _cached(cache.delete, f"{key}:recount")
     return build(data), at
+
+
+def _handed_to_worker(key: str, recount: tuple[str, tuple[str, ...]], seconds: int) -> bool:
+    """Enqueue the recount for the task worker; False when there is none
+    (tasks run in the request: TASK_BACKEND=immediate) or the enqueue
+    failed, and the caller counts itself."""
+    from ..tasks import recount_shared
+
+    name, args = recount
+    if name not in _COUNTERS or not recount_shared.get_backend().supports_defer:
+        return False
+    try:
+        recount_shared.enqueue(key, name, list(args), seconds)
+    except Exception as error:  # the task table unreachable: count here
+        log.error("shared count %s not handed to the worker: %r", key, error)
+        return False
+    return True
+
+
+def count_again(key: str, name: str, args: list[str], seconds: int) -> None:
+    """The task worker's part: count ``name(*args)`` and keep it under
+    ``key``, then let the claim go."""
+    from . import money, reviews  # noqa: F401 (they register their counts)
+
+    try:
+        data, at = _COUNTERS[name](*args), timezone.now()
+        _cached(cache.set, key, {"data": data, "at": at}, seconds * KEPT_STALE)
+    finally:
+        _cached(cache.delete, f"{key}:recount")
 
 
 def _cached(operation, *args):
